@@ -1,0 +1,325 @@
+#include "src/fsm.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "src/codec.h"
+#include "src/err.h"
+#include "storage/keys.h"
+#include "storage/store.h"
+#include "storage/txn.h"
+
+#define META_LEN 17 /* u8 version | u64 applied | u64 now */
+#define DEDUP_HEADER 13 /* u8 version | u64 expires | i32 status */
+
+static void meta_key(struct sl_key *k)
+{
+    sl_key_init(k, SL_KS_META);
+    sl_key_u8(k, 'm');
+}
+
+static int load_meta(struct sl_fsm *f)
+{
+    struct sl_key k;
+    void *v = NULL;
+    size_t len = 0;
+    meta_key(&k);
+    int rv = sl_store_get(f->store, k.buf, k.len, &v, &len);
+    if (rv == SL_ENOTFOUND) {
+        f->applied = 0;
+        f->now_ms = 0;
+        return SL_OK;
+    }
+    if (rv != SL_OK) {
+        snprintf(f->errmsg, sizeof f->errmsg, "read meta: %s", sl_store_errmsg(f->store));
+        return rv;
+    }
+    const uint8_t *p = v;
+    if (len != META_LEN || p[0] != SL_META_VERSION) {
+        free(v);
+        snprintf(f->errmsg, sizeof f->errmsg, "meta record has an unknown format");
+        return SL_ECORRUPT;
+    }
+    f->applied = sl_get_u64(p + 1);
+    f->now_ms = sl_get_u64(p + 9);
+    free(v);
+    return SL_OK;
+}
+
+int sl_fsm_init(struct sl_fsm *f, struct sl_store *store)
+{
+    memset(f, 0, sizeof *f);
+    f->store = store;
+    return load_meta(f);
+}
+
+void sl_entry_results_free(struct sl_entry_results *r)
+{
+    if (r == NULL || r->r == NULL) {
+        return;
+    }
+    for (uint32_t i = 0; i < r->n; i++) {
+        free(r->r[i].data);
+    }
+    free(r->r);
+    r->r = NULL;
+    r->n = 0;
+}
+
+static void dedup_key(struct sl_key *k, const uint8_t *request_id)
+{
+    sl_key_init(k, SL_KS_DEDUP);
+    sl_key_raw(k, request_id, SL_REQUEST_ID_LEN);
+}
+
+static void dedup_exp_key(struct sl_key *k, uint64_t expires, const uint8_t *request_id)
+{
+    sl_key_init(k, SL_KS_DEDUP_EXP);
+    sl_key_u64(k, expires);
+    sl_key_raw(k, request_id, SL_REQUEST_ID_LEN);
+}
+
+/* SL_OK with *res filled when the request id was seen; SL_ENOTFOUND if not. */
+static int dedup_lookup(struct sl_txn *t, const uint8_t *request_id, struct sl_result *res)
+{
+    struct sl_key k;
+    void *v = NULL;
+    size_t len = 0;
+    dedup_key(&k, request_id);
+    int rv = sl_txn_get(t, k.buf, k.len, &v, &len);
+    if (rv != SL_OK) {
+        return rv;
+    }
+    const uint8_t *p = v;
+    if (len < DEDUP_HEADER || p[0] != 1) {
+        free(v);
+        return SL_ECORRUPT;
+    }
+    rv = sl_result_set(res, (int32_t)sl_get_u32(p + 9), p + DEDUP_HEADER, len - DEDUP_HEADER);
+    free(v);
+    return rv;
+}
+
+static int dedup_record(struct sl_txn *t, const uint8_t *request_id, uint64_t expires,
+                        const struct sl_result *res)
+{
+    struct sl_key k;
+    uint8_t *v = malloc(DEDUP_HEADER + res->len);
+    if (v == NULL) {
+        return SL_ENOMEM;
+    }
+    v[0] = 1;
+    sl_put_u64(v + 1, expires);
+    sl_put_u32(v + 9, (uint32_t)res->status);
+    if (res->len > 0) {
+        memcpy(v + DEDUP_HEADER, res->data, res->len);
+    }
+    dedup_key(&k, request_id);
+    sl_txn_put(t, k.buf, k.len, v, DEDUP_HEADER + res->len);
+    free(v);
+    dedup_exp_key(&k, expires, request_id);
+    sl_txn_put(t, k.buf, k.len, "", 0);
+    return SL_OK;
+}
+
+/* Forgets request ids older than the window: a bounded seek, deterministic
+ * because it depends only on the state and the FSM clock. */
+static void dedup_prune(struct sl_txn *t, uint64_t now)
+{
+    struct sl_key k;
+    sl_key_init(&k, SL_KS_DEDUP_EXP);
+    struct sl_iter *it = sl_txn_iter(t);
+    if (it == NULL) {
+        return;
+    }
+    unsigned n = 0;
+    for (sl_iter_seek(it, k.buf, k.len); sl_iter_valid(it) && n < SL_DEDUP_PRUNE_PER_ENTRY;
+         sl_iter_next(it), n++) {
+        size_t kl;
+        const uint8_t *key = sl_iter_key(it, &kl);
+        if (kl != 1 + 8 + SL_REQUEST_ID_LEN || key[0] != SL_KS_DEDUP_EXP) {
+            break;
+        }
+        if (sl_get_u64(key + 1) > now) {
+            break;
+        }
+        struct sl_key dk;
+        dedup_key(&dk, key + 9);
+        sl_txn_del(t, dk.buf, dk.len);
+        sl_txn_del(t, key, kl);
+    }
+    sl_iter_free(it);
+}
+
+/* Walks the whole entry once so a malformed one is rejected before any
+ * command applies. */
+static int validate(const void *buf, size_t len, struct sl_entry_header *h)
+{
+    struct sl_entry_reader r;
+    struct sl_cmd cmd;
+    int rv = sl_entry_decode(buf, len, h, &r);
+    while (rv == SL_OK && (rv = sl_entry_next(&r, &cmd)) == 1) {
+        rv = SL_OK;
+    }
+    return rv;
+}
+
+static int apply_command(struct sl_fsm *f, struct sl_txn *t, struct sl_apply_ctx *ctx,
+                         struct sl_result *res)
+{
+    const struct sl_cmd *cmd = ctx->cmd;
+    bool protected = !sl_request_id_is_zero(cmd->request_id);
+    int rv;
+    if (protected) {
+        rv = dedup_lookup(t, cmd->request_id, res);
+        if (rv == SL_OK) {
+            f->dedup_hits++;
+            return SL_OK;
+        }
+        if (rv != SL_ENOTFOUND) {
+            return rv;
+        }
+    }
+    const struct sl_service *svc = sl_service_lookup(cmd->type);
+    if (svc == NULL) {
+        rv = sl_result_set(res, SL_STATUS_BAD_COMMAND, NULL, 0);
+    } else {
+        sl_txn_savepoint(t);
+        rv = svc->apply(ctx, res);
+        if (rv == SL_OK && res->status != SL_STATUS_OK) {
+            rv = sl_txn_rollback(t);
+        }
+    }
+    if (rv == SL_OK && protected) {
+        rv = dedup_record(t, cmd->request_id, ctx->now_ms + SL_DEDUP_WINDOW_MS, res);
+    }
+    return rv;
+}
+
+int sl_fsm_apply(struct sl_fsm *f, uint64_t index, const void *buf, size_t len,
+                 struct sl_entry_results *out, bool *skipped)
+{
+    struct sl_entry_header h;
+    struct sl_entry_reader r;
+    struct sl_result *results = NULL;
+    uint64_t now = f->now_ms;
+    int rv = SL_OK;
+
+    if (out != NULL) {
+        out->n = 0;
+        out->r = NULL;
+    }
+    *skipped = index <= f->applied;
+    if (*skipped) {
+        f->entries_skipped++;
+        return SL_OK;
+    }
+    struct sl_txn *t = sl_txn_begin(f->store);
+    if (t == NULL) {
+        return SL_ENOMEM;
+    }
+    if (validate(buf, len, &h) != SL_OK) {
+        f->entries_corrupt++;
+        h.n_commands = 0;
+    } else {
+        now = h.time_ms > now ? h.time_ms : now;
+        sl_entry_decode(buf, len, &h, &r);
+        results = calloc(h.n_commands ? h.n_commands : 1, sizeof *results);
+        if (results == NULL) {
+            rv = SL_ENOMEM;
+            goto out;
+        }
+    }
+    for (uint32_t i = 0; i < h.n_commands; i++) {
+        struct sl_cmd cmd;
+        sl_entry_next(&r, &cmd);
+        struct sl_apply_ctx ctx = {.txn = t, .now_ms = now, .index = index, .slot = i, .cmd = &cmd};
+        rv = apply_command(f, t, &ctx, &results[i]);
+        if (rv != SL_OK) {
+            snprintf(f->errmsg, sizeof f->errmsg, "apply %llu/%u: %s: %s",
+                     (unsigned long long)index, i, sl_strerror(rv), sl_store_errmsg(f->store));
+            goto out;
+        }
+    }
+    dedup_prune(t, now);
+
+    struct sl_key k;
+    uint8_t meta[META_LEN];
+    meta[0] = SL_META_VERSION;
+    sl_put_u64(meta + 1, index);
+    sl_put_u64(meta + 9, now);
+    meta_key(&k);
+    sl_txn_put(t, k.buf, k.len, meta, sizeof meta);
+    rv = sl_txn_commit(t, false);
+    if (rv != SL_OK) {
+        snprintf(f->errmsg, sizeof f->errmsg, "commit %llu: %s", (unsigned long long)index,
+                 sl_store_errmsg(f->store));
+        goto out;
+    }
+    f->applied = index;
+    f->now_ms = now;
+    f->entries_applied++;
+    f->commands_applied += h.n_commands;
+    if (out != NULL) {
+        out->n = h.n_commands;
+        out->r = results;
+        results = NULL;
+    }
+
+out:
+    if (results != NULL) {
+        struct sl_entry_results tmp = {.n = h.n_commands, .r = results};
+        sl_entry_results_free(&tmp);
+    }
+    sl_txn_free(t);
+    return rv;
+}
+
+int sl_fsm_snapshot(struct sl_fsm *f, uint8_t **buf, size_t *len)
+{
+    /* Raft truncates its log after the snapshot: what the log held must be
+     * durable in RocksDB first. */
+    int rv = sl_store_sync(f->store);
+    if (rv == SL_OK) {
+        rv = sl_store_dump(f->store, f->applied, buf, len);
+    }
+    if (rv != SL_OK) {
+        snprintf(f->errmsg, sizeof f->errmsg, "snapshot: %s", sl_store_errmsg(f->store));
+    }
+    return rv;
+}
+
+int sl_fsm_restore(struct sl_fsm *f, const uint8_t *buf, size_t len, bool *replaced)
+{
+    uint64_t applied;
+    int rv = sl_store_dump_tag(buf, len, &applied);
+    *replaced = false;
+    if (rv != SL_OK) {
+        snprintf(f->errmsg, sizeof f->errmsg, "restore: snapshot failed its checks");
+        return rv;
+    }
+    if (f->applied >= applied) {
+        return SL_OK;
+    }
+    rv = sl_store_replace(f->store, buf, len);
+    if (rv != SL_OK) {
+        snprintf(f->errmsg, sizeof f->errmsg, "restore: %s", sl_store_errmsg(f->store));
+        return rv;
+    }
+    *replaced = true;
+    return load_meta(f);
+}
+
+int sl_fsm_digest(struct sl_fsm *f, char hex[65])
+{
+    uint8_t d[32];
+    int rv = sl_store_digest(f->store, d);
+    if (rv != SL_OK) {
+        return rv;
+    }
+    for (int i = 0; i < 32; i++) {
+        snprintf(hex + 2 * i, 3, "%02x", d[i]);
+    }
+    return SL_OK;
+}

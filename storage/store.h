@@ -1,0 +1,63 @@
+/* The RocksDB-backed store that holds one node's applied state.
+ *
+ * Layout on disk: <dir>/CURRENT names the live database folder
+ * (<dir>/db-<generation>). Replacing the whole state (snapshot restore)
+ * builds a new generation beside the live one and switches CURRENT with an
+ * atomic rename, so a crash leaves either the old or the new state, never a
+ * mix.
+ *
+ * Writes go through sl_txn (txn.h); the WAL is not synced on every write
+ * because the Raft log is the durable truth; sl_store_sync() makes everything
+ * written so far durable and is called before the Raft log is truncated.
+ * All functions run on the owner's thread; none is thread-safe. */
+#ifndef SL_STORE_H
+#define SL_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct sl_store;
+struct sl_iter;
+
+/* Opens (creating when absent) the store under dir. */
+int sl_store_open(struct sl_store **out, const char *dir, char *errmsg, size_t errmsg_len);
+void sl_store_close(struct sl_store *s);
+const char *sl_store_errmsg(const struct sl_store *s);
+
+/* *val is malloc'd and owned by the caller. SL_ENOTFOUND when absent. */
+int sl_store_get(struct sl_store *s, const void *key, size_t klen, void **val, size_t *vlen);
+
+/* Makes every write so far durable (WAL fsync). */
+int sl_store_sync(struct sl_store *s);
+
+/* Approximate bytes on disk (SST files plus WAL). */
+uint64_t sl_store_disk_bytes(struct sl_store *s);
+/* A RocksDB property as a number (e.g. "rocksdb.estimate-num-keys"); 0 if unknown. */
+uint64_t sl_store_property(struct sl_store *s, const char *name);
+
+/* Serializes every key and value, from one consistent view, into a malloc'd
+ * buffer owned by the caller. tag is stored in the header (the FSM stores its
+ * applied index there) and can be read back with sl_store_dump_tag(). */
+int sl_store_dump(struct sl_store *s, uint64_t tag, uint8_t **out, size_t *out_len);
+/* Checks a dump's framing and checksum and returns its tag. */
+int sl_store_dump_tag(const uint8_t *buf, size_t len, uint64_t *tag);
+/* Replaces the whole state with a dump, atomically (see above). */
+int sl_store_replace(struct sl_store *s, const uint8_t *buf, size_t len);
+
+/* SHA-256 over every key and value in order: equal digests, equal states. */
+int sl_store_digest(struct sl_store *s, uint8_t out[32]);
+
+/* Iterator over the committed state (reads outside apply). */
+struct sl_iter *sl_store_iter(struct sl_store *s);
+
+/* Iterators (from the store or a txn). Key/value pointers stay valid until
+ * the next move or free. */
+void sl_iter_seek(struct sl_iter *it, const void *key, size_t klen);
+bool sl_iter_valid(struct sl_iter *it);
+void sl_iter_next(struct sl_iter *it);
+const uint8_t *sl_iter_key(struct sl_iter *it, size_t *len);
+const uint8_t *sl_iter_value(struct sl_iter *it, size_t *len);
+void sl_iter_free(struct sl_iter *it);
+
+#endif

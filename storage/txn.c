@@ -1,0 +1,81 @@
+#include "storage/txn.h"
+
+#include <stdlib.h>
+
+#include "src/err.h"
+#include "storage/store_int.h"
+
+struct sl_txn {
+    struct sl_store *s;
+    rocksdb_writebatch_wi_t *wb;
+};
+
+struct sl_txn *sl_txn_begin(struct sl_store *s)
+{
+    struct sl_txn *t = malloc(sizeof *t);
+    if (t == NULL) {
+        return NULL;
+    }
+    t->s = s;
+    t->wb = rocksdb_writebatch_wi_create(0, 1);
+    return t;
+}
+
+void sl_txn_free(struct sl_txn *t)
+{
+    if (t == NULL) {
+        return;
+    }
+    rocksdb_writebatch_wi_destroy(t->wb);
+    free(t);
+}
+
+int sl_txn_get(struct sl_txn *t, const void *key, size_t klen, void **val, size_t *vlen)
+{
+    char *err = NULL;
+    char *v = rocksdb_writebatch_wi_get_from_batch_and_db(t->wb, t->s->db, t->s->ropts, key, klen,
+                                                          vlen, &err);
+    if (err != NULL) {
+        return sl_store_fail(t->s, "get", err);
+    }
+    if (v == NULL) {
+        return SL_ENOTFOUND;
+    }
+    *val = v;
+    return SL_OK;
+}
+
+void sl_txn_put(struct sl_txn *t, const void *key, size_t klen, const void *val, size_t vlen)
+{
+    rocksdb_writebatch_wi_put(t->wb, key, klen, val, vlen);
+}
+
+void sl_txn_del(struct sl_txn *t, const void *key, size_t klen)
+{
+    rocksdb_writebatch_wi_delete(t->wb, key, klen);
+}
+
+void sl_txn_savepoint(struct sl_txn *t)
+{
+    rocksdb_writebatch_wi_set_save_point(t->wb);
+}
+
+int sl_txn_rollback(struct sl_txn *t)
+{
+    char *err = NULL;
+    rocksdb_writebatch_wi_rollback_to_save_point(t->wb, &err);
+    return err ? sl_store_fail(t->s, "rollback", err) : SL_OK;
+}
+
+int sl_txn_commit(struct sl_txn *t, bool sync)
+{
+    char *err = NULL;
+    rocksdb_write_writebatch_wi(t->s->db, sync ? t->s->wopts_sync : t->s->wopts, t->wb, &err);
+    return err ? sl_store_fail(t->s, "commit", err) : SL_OK;
+}
+
+struct sl_iter *sl_txn_iter(struct sl_txn *t)
+{
+    rocksdb_iterator_t *base = rocksdb_create_iterator(t->s->db, t->s->ropts);
+    return sl_iter_wrap(rocksdb_writebatch_wi_create_iterator_with_base(t->wb, base));
+}

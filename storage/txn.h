@@ -1,0 +1,34 @@
+/* One Raft entry's writes: an indexed write batch whose reads see its own
+ * writes, so a later command in the same entry sees an earlier one's effect.
+ * Save points let a command that fails roll back only its own writes.
+ * sl_txn_commit writes everything in one atomic RocksDB batch. */
+#ifndef SL_TXN_H
+#define SL_TXN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct sl_store;
+struct sl_txn;
+struct sl_iter;
+
+struct sl_txn *sl_txn_begin(struct sl_store *s);
+void sl_txn_free(struct sl_txn *t);
+
+/* *val is malloc'd and owned by the caller; SL_ENOTFOUND when absent. */
+int sl_txn_get(struct sl_txn *t, const void *key, size_t klen, void **val, size_t *vlen);
+void sl_txn_put(struct sl_txn *t, const void *key, size_t klen, const void *val, size_t vlen);
+void sl_txn_del(struct sl_txn *t, const void *key, size_t klen);
+
+void sl_txn_savepoint(struct sl_txn *t);
+/* Drops writes since the last save point, and that save point. A save
+ * point that is never rolled back costs nothing and dies with the batch. */
+int sl_txn_rollback(struct sl_txn *t);
+
+/* Atomically writes the batch; sync forces the WAL to disk. */
+int sl_txn_commit(struct sl_txn *t, bool sync);
+
+/* Iterator over the committed state overlaid with this txn's writes. */
+struct sl_iter *sl_txn_iter(struct sl_txn *t);
+
+#endif
