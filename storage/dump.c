@@ -139,6 +139,7 @@ static int load_records(struct sl_store *s, rocksdb_t *db, const uint8_t *buf, s
     rocksdb_writeoptions_t *wo = rocksdb_writeoptions_create();
     rocksdb_writeoptions_disable_WAL(wo, 1);
     char *err = NULL;
+    size_t pending = 0;
     int rv = SL_OK;
     for (uint64_t i = 0; i < count && rv == SL_OK; i++) {
         if (end - p < 4) {
@@ -158,7 +159,9 @@ static int load_records(struct sl_store *s, rocksdb_t *db, const uint8_t *buf, s
         }
         rocksdb_writebatch_put(wb, (const char *)k, kl, (const char *)(k + kl + 4), vl);
         p = k + kl + 4 + vl;
-        if (rocksdb_writebatch_data_size(wb) > (4u << 20)) {
+        pending += kl + vl;
+        if (pending > ((size_t)4 << 20)) {
+            pending = 0;
             rocksdb_write(db, wo, wb, &err);
             rocksdb_writebatch_clear(wb);
             if (err != NULL) {

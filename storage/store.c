@@ -64,7 +64,7 @@ static int write_current(struct sl_store *s, unsigned generation)
     snprintf(path, sizeof path, "%s/CURRENT", s->dir);
     FILE *f = fopen(tmp, "w");
     if (f == NULL) {
-        snprintf(s->errmsg, sizeof s->errmsg, "create %s: %s", tmp, strerror(errno));
+        snprintf(s->errmsg, sizeof s->errmsg, "create %.300s: %s", tmp, strerror(errno));
         return SL_EIO;
     }
     int bad = fprintf(f, "%u\n", generation) < 0;
@@ -72,7 +72,7 @@ static int write_current(struct sl_store *s, unsigned generation)
     bad |= fsync(fileno(f)) != 0;
     bad |= fclose(f) != 0;
     if (bad || rename(tmp, path) != 0 || fsync_path(s->dir, O_RDONLY | O_DIRECTORY) != 0) {
-        snprintf(s->errmsg, sizeof s->errmsg, "switch %s: %s", path, strerror(errno));
+        snprintf(s->errmsg, sizeof s->errmsg, "switch %.300s: %s", path, strerror(errno));
         return SL_EIO;
     }
     return SL_OK;
