@@ -1,0 +1,128 @@
+#include "raft/fsm_glue.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "raft/proposer.h"
+#include "src/codec.h"
+#include "src/err.h"
+#include "storage/keys.h"
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void glue_log(struct sl_raft_fsm *g, int level, const char *msg)
+{
+    if (g->log != NULL) {
+        g->log(g->log_data, level, msg);
+    }
+}
+
+static int glue_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void **result)
+{
+    struct sl_raft_fsm *g = fsm->data;
+    uint64_t index = raft_last_applied(g->raft) + 1;
+    struct sl_entry_results *out = NULL;
+    bool skipped;
+    *result = NULL;
+    assert(index > g->last_index);
+    g->last_index = index;
+    if (g->proposer != NULL && buf->len >= SL_ENTRY_HEADER) {
+        out = sl_proposer_claim(g->proposer, index, sl_get_u64((const uint8_t *)buf->base + 16));
+    }
+    uint64_t t0 = mono_ns();
+    int rv = sl_fsm_apply(g->state, index, buf->base, buf->len, out, &skipped);
+    uint64_t dt = mono_ns() - t0;
+    g->apply_ns_total += dt;
+    if (g->on_apply_ns != NULL && !skipped) {
+        g->on_apply_ns(g->on_apply_data, dt);
+    }
+    if (rv != SL_OK) {
+        glue_log(g, 1, g->state->errmsg);
+        return RAFT_IOERR;
+    }
+    return 0;
+}
+
+static int glue_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[], unsigned *n_bufs)
+{
+    struct sl_raft_fsm *g = fsm->data;
+    uint8_t *data;
+    size_t len;
+    int rv = sl_fsm_snapshot(g->state, &data, &len);
+    if (rv != SL_OK) {
+        glue_log(g, 1, g->state->errmsg);
+        return RAFT_IOERR;
+    }
+    *bufs = raft_malloc(sizeof **bufs);
+    if (*bufs == NULL) {
+        free(data);
+        return RAFT_NOMEM;
+    }
+    (*bufs)[0].base = data;
+    (*bufs)[0].len = len;
+    *n_bufs = 1;
+    g->snapshots_taken++;
+    g->last_snapshot_bytes = len;
+    return 0;
+}
+
+/* With snapshot_finalize set, the buffers stay ours (libraft 0.22.1). */
+static int glue_snapshot_finalize(struct raft_fsm *fsm, struct raft_buffer *bufs[],
+                                  unsigned *n_bufs)
+{
+    (void)fsm;
+    if (*bufs != NULL) {
+        for (unsigned i = 0; i < *n_bufs; i++) {
+            free((*bufs)[i].base);
+        }
+        raft_free(*bufs);
+    }
+    *bufs = NULL;
+    *n_bufs = 0;
+    return 0;
+}
+
+/* On success the buffer is ours to free (libraft hands ownership over). */
+static int glue_restore(struct raft_fsm *fsm, struct raft_buffer *buf)
+{
+    struct sl_raft_fsm *g = fsm->data;
+    bool replaced;
+    int rv = sl_fsm_restore(g->state, buf->base, buf->len, &replaced);
+    if (rv != SL_OK) {
+        glue_log(g, 1, g->state->errmsg);
+        return RAFT_CORRUPT;
+    }
+    char msg[160];
+    snprintf(msg, sizeof msg, "snapshot %s (state at index %llu)",
+             replaced ? "installed" : "skipped: local state is at or past it",
+             (unsigned long long)g->state->applied);
+    glue_log(g, 3, msg);
+    if (replaced) {
+        g->snapshots_restored++;
+    } else {
+        g->snapshots_skipped++;
+    }
+    g->last_index = 0;
+    raft_free(buf->base);
+    return 0;
+}
+
+void sl_raft_fsm_init(struct sl_raft_fsm *g, struct sl_fsm *state)
+{
+    memset(g, 0, sizeof *g);
+    g->state = state;
+    g->fsm.version = 2;
+    g->fsm.data = g;
+    g->fsm.apply = glue_apply;
+    g->fsm.snapshot = glue_snapshot;
+    g->fsm.snapshot_finalize = glue_snapshot_finalize;
+    g->fsm.restore = glue_restore;
+}

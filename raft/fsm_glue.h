@@ -1,0 +1,36 @@
+/* Adapter from libraft's struct raft_fsm to the Sluice FSM.
+ *
+ * libraft's apply callback does not pass the entry index; during apply it is
+ * raft_last_applied() + 1 (libraft 0.22.1 sets last_applied after the
+ * callback returns, and barriers and configuration entries advance it too).
+ * The glue asserts that indexes only grow. */
+#ifndef SL_FSM_GLUE_H
+#define SL_FSM_GLUE_H
+
+#include <raft.h>
+
+#include "src/fsm.h"
+
+struct sl_proposer;
+
+struct sl_raft_fsm {
+    struct raft_fsm fsm;          /* handed to raft_init */
+    struct raft *raft;            /* set once raft_init returns */
+    struct sl_fsm *state;         /* not owned */
+    struct sl_proposer *proposer; /* results go there; NULL if none */
+    uint64_t last_index;          /* last index seen by apply */
+    /* Metrics. */
+    uint64_t apply_ns_total;
+    uint64_t snapshots_taken;
+    uint64_t snapshots_restored;
+    uint64_t snapshots_skipped;
+    uint64_t last_snapshot_bytes;
+    void (*on_apply_ns)(void *data, uint64_t ns); /* latency sink, may be NULL */
+    void *on_apply_data;
+    void (*log)(void *data, int level, const char *msg); /* may be NULL */
+    void *log_data;
+};
+
+void sl_raft_fsm_init(struct sl_raft_fsm *g, struct sl_fsm *state);
+
+#endif

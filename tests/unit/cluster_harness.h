@@ -1,0 +1,58 @@
+/* A cluster of real FSMs (RocksDB in temporary folders) driven by libraft's
+ * raft_fixture: deterministic time, network and elections. Shared by the
+ * cluster tests. */
+#ifndef SL_TEST_CLUSTER_HARNESS_H
+#define SL_TEST_CLUSTER_HARNESS_H
+
+#include <raft.h>
+#include <raft/fixture.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "raft/fsm_glue.h"
+#include "raft/proposer.h"
+#include "src/fsm.h"
+#include "storage/store.h"
+
+#define H_MAX 5
+
+struct h_node {
+    char dir[256];
+    struct sl_store *store;
+    struct sl_fsm fsm;
+    struct sl_raft_fsm glue;
+    struct sl_proposer proposer;
+    int64_t clock_skew_ms; /* added to fixture time when this node stamps */
+    struct harness *h;
+};
+
+struct harness {
+    struct raft_fixture f;
+    unsigned n;
+    struct h_node nodes[H_MAX];
+};
+
+/* One submitted command's outcome. */
+struct h_outcome {
+    bool done;
+    int status;
+    int32_t cmd_status;
+    uint64_t seq;
+    uint64_t now_ms;
+};
+
+void h_setup(struct harness *h, unsigned n, unsigned snapshot_threshold, unsigned trailing);
+void h_teardown(struct harness *h);
+/* Wipes node i's state (stopped node restarted empty is not possible with the
+ * fixture; used to compare digests). */
+void h_digest(struct harness *h, unsigned i, char hex[65]);
+void h_assert_converged(struct harness *h);
+/* Submits a PUT with payload and request id (may be NULL) on node i. */
+int h_put(struct harness *h, unsigned i, const uint8_t *request_id, const char *payload,
+          struct h_outcome *out);
+void h_flush(struct harness *h, unsigned i);
+/* Steps until every outcome is done or max_msecs elapse. */
+bool h_step_until_done(struct harness *h, struct h_outcome *o, unsigned n, unsigned max_msecs);
+void h_request_id(uint8_t id[16], uint64_t n);
+
+#endif

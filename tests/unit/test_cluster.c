@@ -1,0 +1,238 @@
+/* The real FSM (RocksDB) replicated by libraft's raft_fixture: elections,
+ * partitions, leader changes mid-proposal, snapshots and InstallSnapshot.
+ * Every test ends with every node's state byte-identical. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "cluster_harness.h"
+#include "src/err.h"
+#include "src/ping/ping.h"
+
+static void put_many(struct harness *h, unsigned leader, struct h_outcome *o, unsigned n,
+                     uint64_t first_id)
+{
+    char payload[32];
+    uint8_t id[16];
+    for (unsigned i = 0; i < n; i++) {
+        snprintf(payload, sizeof payload, "m%u", i);
+        h_request_id(id, first_id + i);
+        assert_int_equal(h_put(h, leader, id, payload, &o[i]), SL_OK);
+    }
+    h_flush(h, leader);
+}
+
+static void wait_all_applied(struct harness *h)
+{
+    struct raft *leader = raft_fixture_get(&h->f, raft_fixture_leader_index(&h->f));
+    assert_true(raft_fixture_step_until_applied(&h->f, h->n, raft_last_index(leader), 10000));
+}
+
+/* Commands submitted in one turn share one entry and all get results. */
+static void test_group_commit_replicates(void **state)
+{
+    (void)state;
+    struct harness h;
+    struct h_outcome o[100];
+    h_setup(&h, 3, 0, 0);
+    raft_fixture_elect(&h.f, 0);
+    put_many(&h, 0, o, 100, 1);
+    assert_true(h_step_until_done(&h, o, 100, 5000));
+    for (unsigned i = 0; i < 100; i++) {
+        assert_int_equal(o[i].status, SL_OK);
+        assert_int_equal(o[i].seq, i + 1);
+    }
+    /* 100 commands, at most max_inflight (2) entries while none committed:
+     * group commit must have packed them. */
+    assert_true(h.nodes[0].proposer.stats.entries_proposed <= 3);
+    wait_all_applied(&h);
+    h_assert_converged(&h);
+    uint64_t count;
+    assert_int_equal(sl_ping_count(h.nodes[2].store, &count), SL_OK);
+    assert_int_equal(count, 100);
+    h_teardown(&h);
+}
+
+/* A retry with the same request id returns the first result, on any leader. */
+static void test_retry_returns_first_result(void **state)
+{
+    (void)state;
+    struct harness h;
+    struct h_outcome a, b;
+    uint8_t id[16];
+    h_setup(&h, 3, 0, 0);
+    raft_fixture_elect(&h.f, 0);
+    h_request_id(id, 42);
+    assert_int_equal(h_put(&h, 0, id, "once", &a), SL_OK);
+    h_flush(&h, 0);
+    assert_true(h_step_until_done(&h, &a, 1, 5000));
+    wait_all_applied(&h);
+    raft_fixture_depose(&h.f);
+    raft_fixture_elect(&h.f, 1);
+    assert_int_equal(h_put(&h, 1, id, "twice", &b), SL_OK);
+    h_flush(&h, 1);
+    assert_true(h_step_until_done(&h, &b, 1, 5000));
+    assert_int_equal(b.status, SL_OK);
+    assert_int_equal(b.seq, a.seq);
+    assert_int_equal(b.now_ms, a.now_ms);
+    wait_all_applied(&h);
+    uint64_t count;
+    assert_int_equal(sl_ping_count(h.nodes[1].store, &count), SL_OK);
+    assert_int_equal(count, 1);
+    h_assert_converged(&h);
+    h_teardown(&h);
+}
+
+/* The leader is cut off after proposing: its waiters learn the outcome is
+ * unknown; retrying the same ids on the new leader applies each once. */
+static void test_leader_change_mid_proposal(void **state)
+{
+    (void)state;
+    struct harness h;
+    struct h_outcome o[20], r[20];
+    h_setup(&h, 3, 0, 0);
+    raft_fixture_elect(&h.f, 0);
+    put_many(&h, 0, o, 20, 100);
+    /* Let the entry reach the followers' logs, then partition the leader
+     * before it learns of the commit. */
+    raft_fixture_step_n(&h.f, 3);
+    for (unsigned j = 1; j < 3; j++) {
+        raft_fixture_saturate(&h.f, 0, j);
+        raft_fixture_saturate(&h.f, j, 0);
+    }
+    assert_true(raft_fixture_step_until_has_no_leader(&h.f, 10000) ||
+                raft_fixture_leader_index(&h.f) != 0);
+    assert_true(h_step_until_done(&h, o, 20, 20000));
+    for (unsigned i = 0; i < 20; i++) {
+        assert_true(o[i].status == SL_OK || o[i].status == SL_EUNKNOWN);
+    }
+    assert_true(raft_fixture_step_until_has_leader(&h.f, 20000));
+    unsigned leader = raft_fixture_leader_index(&h.f);
+    assert_int_not_equal(leader, 0);
+    put_many(&h, leader, r, 20, 100);
+    assert_true(h_step_until_done(&h, r, 20, 10000));
+    for (unsigned i = 0; i < 20; i++) {
+        assert_int_equal(r[i].status, SL_OK);
+        if (o[i].status == SL_OK) {
+            assert_int_equal(r[i].seq, o[i].seq);
+        }
+    }
+    for (unsigned j = 1; j < 3; j++) {
+        raft_fixture_desaturate(&h.f, 0, j);
+        raft_fixture_desaturate(&h.f, j, 0);
+    }
+    wait_all_applied(&h);
+    uint64_t count;
+    assert_int_equal(sl_ping_count(h.nodes[leader].store, &count), SL_OK);
+    assert_int_equal(count, 20);
+    h_assert_converged(&h);
+    h_teardown(&h);
+}
+
+/* A minority leader accepts nothing; its uncommitted entries are dropped when
+ * the partition heals, and the majority's writes win. */
+static void test_partitioned_leader(void **state)
+{
+    (void)state;
+    struct harness h;
+    struct h_outcome stale[5], fresh[5];
+    h_setup(&h, 3, 0, 0);
+    raft_fixture_elect(&h.f, 0);
+    for (unsigned j = 1; j < 3; j++) {
+        raft_fixture_saturate(&h.f, 0, j);
+        raft_fixture_saturate(&h.f, j, 0);
+    }
+    put_many(&h, 0, stale, 5, 500);
+    assert_true(raft_fixture_step_until_has_no_leader(&h.f, 10000) ||
+                raft_fixture_leader_index(&h.f) != 0);
+    assert_true(raft_fixture_step_until_has_leader(&h.f, 20000));
+    unsigned leader = raft_fixture_leader_index(&h.f);
+    assert_int_not_equal(leader, 0);
+    put_many(&h, leader, fresh, 5, 600);
+    assert_true(h_step_until_done(&h, fresh, 5, 10000));
+    for (unsigned j = 1; j < 3; j++) {
+        raft_fixture_desaturate(&h.f, 0, j);
+        raft_fixture_desaturate(&h.f, j, 0);
+    }
+    assert_true(h_step_until_done(&h, stale, 5, 20000));
+    for (unsigned i = 0; i < 5; i++) {
+        assert_int_equal(fresh[i].status, SL_OK);
+        assert_int_not_equal(stale[i].status, SL_OK);
+    }
+    wait_all_applied(&h);
+    uint64_t count;
+    assert_int_equal(sl_ping_count(h.nodes[0].store, &count), SL_OK);
+    assert_int_equal(count, 5);
+    h_assert_converged(&h);
+    h_teardown(&h);
+}
+
+/* A follower cut off while the others snapshot and truncate their logs is
+ * brought back by InstallSnapshot, and the states agree. */
+static void test_install_snapshot(void **state)
+{
+    (void)state;
+    struct harness h;
+    struct h_outcome o[8];
+    h_setup(&h, 3, 8, 2);
+    raft_fixture_elect(&h.f, 0);
+    raft_fixture_kill(&h.f, 2);
+    for (unsigned round = 0; round < 12; round++) {
+        put_many(&h, 0, o, 8, 1000 + round * 8);
+        assert_true(h_step_until_done(&h, o, 8, 5000));
+    }
+    assert_true(h.nodes[0].glue.snapshots_taken > 0);
+    raft_fixture_revive(&h.f, 2);
+    wait_all_applied(&h);
+    assert_int_equal(h.nodes[2].glue.snapshots_restored, 1);
+    h_assert_converged(&h);
+    uint64_t count;
+    assert_int_equal(sl_ping_count(h.nodes[2].store, &count), SL_OK);
+    assert_int_equal(count, 96);
+    h_teardown(&h);
+}
+
+/* Leaders with skewed clocks: the FSM clock never goes backwards. */
+static void test_clock_never_goes_back(void **state)
+{
+    (void)state;
+    struct harness h;
+    struct h_outcome a, b;
+    h_setup(&h, 3, 0, 0);
+    h.nodes[0].clock_skew_ms = 3600 * 1000; /* an hour fast */
+    h.nodes[1].clock_skew_ms = -3600 * 1000;
+    raft_fixture_elect(&h.f, 0);
+    assert_int_equal(h_put(&h, 0, NULL, "fast", &a), SL_OK);
+    h_flush(&h, 0);
+    assert_true(h_step_until_done(&h, &a, 1, 5000));
+    wait_all_applied(&h);
+    raft_fixture_depose(&h.f);
+    raft_fixture_elect(&h.f, 1);
+    assert_int_equal(h_put(&h, 1, NULL, "slow", &b), SL_OK);
+    h_flush(&h, 1);
+    assert_true(h_step_until_done(&h, &b, 1, 5000));
+    assert_int_equal(b.status, SL_OK);
+    assert_true(b.now_ms >= a.now_ms);
+    wait_all_applied(&h);
+    for (unsigned i = 0; i < 3; i++) {
+        assert_int_equal(h.nodes[i].fsm.now_ms, b.now_ms);
+    }
+    h_assert_converged(&h);
+    h_teardown(&h);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_group_commit_replicates),
+        cmocka_unit_test(test_retry_returns_first_result),
+        cmocka_unit_test(test_leader_change_mid_proposal),
+        cmocka_unit_test(test_partitioned_leader),
+        cmocka_unit_test(test_install_snapshot),
+        cmocka_unit_test(test_clock_never_goes_back),
+    };
+    return cmocka_run_group_tests_name("cluster", tests, NULL, NULL);
+}
