@@ -71,6 +71,7 @@ static int glue_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[], unsig
     *n_bufs = 1;
     g->snapshots_taken++;
     g->last_snapshot_bytes = len;
+    g->last_snapshot_index = raft_commit_index(g->raft);
     return 0;
 }
 
@@ -105,6 +106,7 @@ static int glue_restore(struct raft_fsm *fsm, struct raft_buffer *buf)
              replaced ? "installed" : "skipped: local state is at or past it",
              (unsigned long long)g->state->applied);
     glue_log(g, 3, msg);
+    g->last_snapshot_index = raft_commit_index(g->raft);
     if (replaced) {
         g->snapshots_restored++;
     } else {

@@ -25,6 +25,7 @@ struct sl_raft_fsm {
     uint64_t snapshots_restored;
     uint64_t snapshots_skipped;
     uint64_t last_snapshot_bytes;
+    uint64_t last_snapshot_index; /* raft index of the last snapshot taken or installed */
     void (*on_apply_ns)(void *data, uint64_t ns); /* latency sink, may be NULL */
     void *on_apply_data;
     void (*log)(void *data, int level, const char *msg); /* may be NULL */
