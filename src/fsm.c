@@ -251,7 +251,7 @@ int sl_fsm_apply(struct sl_fsm *f, uint64_t index, const void *buf, size_t len,
     sl_put_u64(meta + 9, now);
     meta_key(&k);
     sl_txn_put(t, k.buf, k.len, meta, sizeof meta);
-    rv = sl_txn_commit(t, false);
+    rv = sl_txn_commit(t);
     if (rv != SL_OK) {
         snprintf(f->errmsg, sizeof f->errmsg, "commit %llu: %s", (unsigned long long)index,
                  sl_store_errmsg(f->store));
@@ -278,8 +278,8 @@ out:
 
 int sl_fsm_snapshot(struct sl_fsm *f, uint8_t **buf, size_t *len)
 {
-    /* Raft truncates its log after the snapshot: what the log held must be
-     * durable in RocksDB first. */
+    /* libraft truncates its log after the snapshot: what the log held must
+     * be durable in RocksDB first. */
     int rv = sl_store_sync(f->store);
     if (rv == SL_OK) {
         rv = sl_store_dump(f->store, f->applied, buf, len);

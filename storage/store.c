@@ -145,9 +145,10 @@ int sl_store_open(struct sl_store **out, const char *dir, char *errmsg, size_t e
     rocksdb_options_set_max_open_files(s->opts, 256);
     rocksdb_options_increase_parallelism(s->opts, 2);
     s->ropts = rocksdb_readoptions_create();
+    /* No RocksDB WAL: the Raft log is the durable truth, and sl_store_sync
+     * flushes the memtables before libraft may truncate that log. */
     s->wopts = rocksdb_writeoptions_create();
-    s->wopts_sync = rocksdb_writeoptions_create();
-    rocksdb_writeoptions_set_sync(s->wopts_sync, 1);
+    rocksdb_writeoptions_disable_WAL(s->wopts, 1);
 
     rv = read_current(s, &s->generation);
     if (rv == SL_ENOTFOUND) {
@@ -170,7 +171,6 @@ int sl_store_open(struct sl_store **out, const char *dir, char *errmsg, size_t e
     return SL_OK;
 
 err_after_opts:
-    rocksdb_writeoptions_destroy(s->wopts_sync);
     rocksdb_writeoptions_destroy(s->wopts);
     rocksdb_readoptions_destroy(s->ropts);
     rocksdb_options_destroy(s->opts);
@@ -185,7 +185,6 @@ void sl_store_close(struct sl_store *s)
         return;
     }
     rocksdb_close(s->db);
-    rocksdb_writeoptions_destroy(s->wopts_sync);
     rocksdb_writeoptions_destroy(s->wopts);
     rocksdb_readoptions_destroy(s->ropts);
     rocksdb_options_destroy(s->opts);
@@ -214,8 +213,11 @@ int sl_store_get(struct sl_store *s, const void *key, size_t klen, void **val, s
 int sl_store_sync(struct sl_store *s)
 {
     char *err = NULL;
-    rocksdb_flush_wal(s->db, 1, &err);
-    return err ? sl_store_fail(s, "sync wal", err) : SL_OK;
+    rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
+    rocksdb_flushoptions_set_wait(fo, 1);
+    rocksdb_flush(s->db, fo, &err);
+    rocksdb_flushoptions_destroy(fo);
+    return err ? sl_store_fail(s, "flush", err) : SL_OK;
 }
 
 uint64_t sl_store_property(struct sl_store *s, const char *name)

@@ -6,9 +6,11 @@
  * atomic rename, so a crash leaves either the old or the new state, never a
  * mix.
  *
- * Writes go through sl_txn (txn.h); the WAL is not synced on every write
- * because the Raft log is the durable truth; sl_store_sync() makes everything
- * written so far durable and is called before the Raft log is truncated.
+ * Writes go through sl_txn (txn.h) with RocksDB's WAL off: the Raft log is
+ * the durable truth, and after a crash libraft replays what RocksDB had not
+ * flushed. sl_store_sync() flushes the memtables, making everything written
+ * so far durable; it runs before the Raft log is truncated (snapshots) and
+ * at shutdown.
  * All functions run on the owner's thread; none is thread-safe. */
 #ifndef SL_STORE_H
 #define SL_STORE_H
@@ -28,7 +30,7 @@ const char *sl_store_errmsg(const struct sl_store *s);
 /* *val is malloc'd and owned by the caller. SL_ENOTFOUND when absent. */
 int sl_store_get(struct sl_store *s, const void *key, size_t klen, void **val, size_t *vlen);
 
-/* Makes every write so far durable (WAL fsync). */
+/* Makes every write so far durable (memtable flush). */
 int sl_store_sync(struct sl_store *s);
 
 /* Approximate bytes on disk (SST files plus WAL). */

@@ -13,8 +13,7 @@ struct sl_store {
     rocksdb_t *db;
     rocksdb_options_t *opts;
     rocksdb_readoptions_t *ropts;
-    rocksdb_writeoptions_t *wopts;      /* unsynced */
-    rocksdb_writeoptions_t *wopts_sync; /* synced */
+    rocksdb_writeoptions_t *wopts; /* WAL off */
 };
 
 struct sl_iter {

@@ -67,10 +67,10 @@ int sl_txn_rollback(struct sl_txn *t)
     return err ? sl_store_fail(t->s, "rollback", err) : SL_OK;
 }
 
-int sl_txn_commit(struct sl_txn *t, bool sync)
+int sl_txn_commit(struct sl_txn *t)
 {
     char *err = NULL;
-    rocksdb_write_writebatch_wi(t->s->db, sync ? t->s->wopts_sync : t->s->wopts, t->wb, &err);
+    rocksdb_write_writebatch_wi(t->s->db, t->s->wopts, t->wb, &err);
     return err ? sl_store_fail(t->s, "commit", err) : SL_OK;
 }
 

@@ -25,8 +25,8 @@ void sl_txn_savepoint(struct sl_txn *t);
  * point that is never rolled back costs nothing and dies with the batch. */
 int sl_txn_rollback(struct sl_txn *t);
 
-/* Atomically writes the batch; sync forces the WAL to disk. */
-int sl_txn_commit(struct sl_txn *t, bool sync);
+/* Atomically writes the batch (durable at the next sl_store_sync). */
+int sl_txn_commit(struct sl_txn *t);
 
 /* Iterator over the committed state overlaid with this txn's writes. */
 struct sl_iter *sl_txn_iter(struct sl_txn *t);
