@@ -117,6 +117,13 @@ class Cluster:
         ports = free_ports(2 * n)
         self.nodes = [Node(self, i + 1, ports[2 * i], ports[2 * i + 1]) for i in range(n)]
 
+    def add_node(self):
+        """A new node object (not started, not yet a member)."""
+        raft_port, api_port = free_ports(2)
+        n = Node(self, len(self.nodes) + 1, raft_port, api_port)
+        self.nodes.append(n)
+        return n
+
     def members_flag(self):
         return ",".join(f"{n.id}={n.raft_addr}/{n.api_addr}" for n in self.nodes)
 

@@ -3,6 +3,7 @@
 - a stream of replicated pings, acknowledged by the leader;
 - kill -9 of the leader mid-stream: a new leader accepts writes within 3 s;
 - the killed node restarts and catches up;
+- kill -9 right after a snapshot loses nothing;
 - a follower whose data dir was wiped rejoins and is restored by
   InstallSnapshot;
 - every acknowledged ping is present on every node, and the states are
@@ -89,6 +90,18 @@ def main():
 
         # The killed node restarts and catches up.
         killed.start()
+        c.wait_converged()
+
+        # kill -9 right after a snapshot (which truncates the log): nothing
+        # is lost, because RocksDB was flushed before the truncation.
+        leader = c.wait_leader()
+        follower = next(n for n in c.nodes if n is not leader)
+        taken = follower.metrics().get("sluice_snapshots_taken_total", 0)
+        http("POST", follower.url + "/admin/snapshot", b"")
+        while follower.metrics().get("sluice_snapshots_taken_total", 0) == taken:
+            p.send("to-trigger-the-snapshot")
+        follower.kill(signal.SIGKILL)
+        follower.start()
         c.wait_converged()
 
         # Wipe a follower; the leader snapshots so its log no longer reaches
