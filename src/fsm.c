@@ -124,32 +124,38 @@ static int dedup_record(struct sl_txn *t, const uint8_t *request_id, uint64_t ex
 }
 
 /* Forgets request ids older than the window: a bounded seek, deterministic
- * because it depends only on the state and the FSM clock. */
+ * because it depends only on the state and the FSM clock. Keys are collected
+ * before deleting: the indexed batch must not change under its iterator. */
 static void dedup_prune(struct sl_txn *t, uint64_t now)
 {
+    uint8_t ids[SL_DEDUP_PRUNE_PER_ENTRY][SL_REQUEST_ID_LEN];
+    uint64_t expiry[SL_DEDUP_PRUNE_PER_ENTRY];
+    unsigned n = 0;
     struct sl_key k;
     sl_key_init(&k, SL_KS_DEDUP_EXP);
     struct sl_iter *it = sl_txn_iter(t);
     if (it == NULL) {
         return;
     }
-    unsigned n = 0;
     for (sl_iter_seek(it, k.buf, k.len); sl_iter_valid(it) && n < SL_DEDUP_PRUNE_PER_ENTRY;
-         sl_iter_next(it), n++) {
+         sl_iter_next(it)) {
         size_t kl;
         const uint8_t *key = sl_iter_key(it, &kl);
-        if (kl != 1 + 8 + SL_REQUEST_ID_LEN || key[0] != SL_KS_DEDUP_EXP) {
+        if (kl != 1 + 8 + SL_REQUEST_ID_LEN || key[0] != SL_KS_DEDUP_EXP ||
+            sl_get_u64(key + 1) > now) {
             break;
         }
-        if (sl_get_u64(key + 1) > now) {
-            break;
-        }
-        struct sl_key dk;
-        dedup_key(&dk, key + 9);
-        sl_txn_del(t, dk.buf, dk.len);
-        sl_txn_del(t, key, kl);
+        expiry[n] = sl_get_u64(key + 1);
+        memcpy(ids[n], key + 9, SL_REQUEST_ID_LEN);
+        n++;
     }
     sl_iter_free(it);
+    for (unsigned i = 0; i < n; i++) {
+        dedup_key(&k, ids[i]);
+        sl_txn_del(t, k.buf, k.len);
+        dedup_exp_key(&k, expiry[i], ids[i]);
+        sl_txn_del(t, k.buf, k.len);
+    }
 }
 
 /* Walks the whole entry once so a malformed one is rejected before any

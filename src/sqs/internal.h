@@ -1,0 +1,47 @@
+/* Shared by the SQS apply code; not for other modules. */
+#ifndef SL_SQS_INTERNAL_H
+#define SL_SQS_INTERNAL_H
+
+#include "src/service.h"
+#include "src/sqs/records.h"
+#include "src/wire.h"
+
+struct sl_txn;
+
+#define SQS_NAME_HOLD_MS (60 * 1000)   /* DeleteQueue: name reusable after */
+#define SQS_PURGE_HOLD_MS (60 * 1000)  /* PurgeQueue: one per minute */
+#define SQS_DEDUP_WINDOW_MS (5 * 60 * 1000)
+#define SQS_MAX_BATCH 10
+#define SQS_RECEIVE_SCAN_MAX 1000      /* entries a FIFO receive may skip */
+#define SQS_PROMOTE_MAX 1000           /* due messages made visible per receive */
+
+/* Sets res to an AWS error (sender fault unless receiver is true). Returns
+ * SL_OK (or SL_ENOMEM) so apply handlers can `return sqs_error(...)`. */
+int sqs_error(struct sl_result *res, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Appends an error entry of a batch result. */
+void sqs_batch_error(struct sl_wbuf *w, const char *code, const char *message);
+
+/* Loads the queue named (account, name): SL_OK, SL_ENOTFOUND, or an error. */
+int sqs_load_by_name(struct sl_txn *t, const char *account, const char *name, struct sqs_queue *q);
+int sqs_load_by_id(struct sl_txn *t, uint64_t qid, struct sqs_queue *q);
+int sqs_save(struct sl_txn *t, const struct sqs_queue *q);
+
+/* Reads account and name from a command and loads the queue; on a missing
+ * queue sets res to QueueDoesNotExist and returns 1. */
+int sqs_open(struct sl_apply_ctx *ctx, struct sl_rbuf *r, struct sqs_queue *q, struct sl_result *res);
+
+/* Attribute validation (attrs.c): SL_OK, or res set to AWS's error. */
+int sqs_validate_attrs(const struct sqs_kv *attrs, unsigned n, bool creating, bool fifo_name,
+                       struct sl_result *res, bool *failed);
+/* Applies validated attributes to q (and re-derives). */
+int sqs_apply_attrs(struct sqs_queue *q, const struct sqs_kv *attrs, unsigned n);
+
+int sqs_apply_queue_op(struct sl_apply_ctx *ctx, struct sl_result *res);
+int sqs_apply_message_op(struct sl_apply_ctx *ctx, struct sl_result *res);
+
+/* Reads n (name, value) pairs. */
+struct sqs_kv *sqs_read_kvs(struct sl_rbuf *r, unsigned *n);
+void sqs_free_kvs(struct sqs_kv *kv, unsigned n);
+
+#endif
