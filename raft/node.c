@@ -56,6 +56,13 @@ static void watch_leadership(struct sl_node *n)
     if (n->last_state == RAFT_LEADER && state != RAFT_LEADER) {
         sl_proposer_fail_pending(&n->proposer, SL_ENOTLEADER);
         sl_reads_fail(&n->reads, SL_ENOTLEADER);
+        sl_timers_kick(&n->timers); /* stops them */
+    }
+    /* A new leader, or new state: what is due may have changed. */
+    if ((state == RAFT_LEADER && n->last_state != RAFT_LEADER) ||
+        (state == RAFT_LEADER && n->fsm.entries_applied != n->timers_seen_applied)) {
+        n->timers_seen_applied = n->fsm.entries_applied;
+        sl_timers_kick(&n->timers);
     }
     n->last_state = state;
 }
@@ -181,6 +188,7 @@ int sl_node_start(struct sl_node *n, uv_loop_t *loop, const struct sl_node_confi
     uv_check_start(&n->check, check_cb);
     uv_idle_init(loop, &n->kick);
     n->kick.data = n;
+    sl_timers_init(&n->timers, n, loop);
     sl_log(SL_LOG_INFO, "started: raft %s, data %s, state at index %llu", c->raft_addr,
            c->data_dir, (unsigned long long)n->fsm.applied);
     return SL_OK;
@@ -219,9 +227,10 @@ static void raft_closed(struct raft *r)
     struct sl_node *n = r->data;
     raft_uv_close(&n->io);
     raft_uv_tcp_close(&n->transport);
-    n->handles_open = 2;
+    n->handles_open = 3;
     uv_close((uv_handle_t *)&n->check, handle_closed);
     uv_close((uv_handle_t *)&n->kick, handle_closed);
+    sl_timers_close(&n->timers, handle_closed, n);
 }
 
 void sl_node_close(struct sl_node *n, sl_node_close_cb cb)

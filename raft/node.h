@@ -14,6 +14,7 @@
 #include "raft/fsm_glue.h"
 #include "raft/proposer.h"
 #include "raft/reads.h"
+#include "raft/timers.h"
 #include "src/fsm.h"
 #include "src/metrics.h"
 
@@ -62,6 +63,8 @@ struct sl_node {
     struct sl_reads reads;
     uv_check_t check; /* end of each loop turn: group commit, shared barrier */
     uv_idle_t kick;   /* keeps the loop from blocking while work is queued */
+    struct sl_timers timers;
+    uint64_t timers_seen_applied; /* entries_applied when timers last looked */
     struct sl_histogram apply_hist;
     uint64_t leader_changes;
     uint64_t last_leader;

@@ -18,6 +18,8 @@
 #include "src/codec.h"
 
 struct sl_txn;
+struct sl_store;
+struct sl_wbuf;
 
 /* Generic statuses; services number their own from 100. */
 enum {
@@ -43,6 +45,14 @@ struct sl_service {
     const char *name;
     uint8_t id;
     int (*apply)(struct sl_apply_ctx *ctx, struct sl_result *res);
+    /* Leader-side timers, both optional. next_due gives the earliest FSM
+     * time at which the service has work no request triggers (expiry,
+     * garbage), from the committed state, or SL_ENOTFOUND when there is
+     * none. advance encodes one bounded command that does the work due by
+     * now_ms; the leader proposes it and asks again once it applied. The
+     * command's result starts with a u32 count of items processed. */
+    int (*next_due)(struct sl_store *s, uint64_t *due_ms);
+    int (*advance)(struct sl_store *s, uint64_t now_ms, uint16_t *type, struct sl_wbuf *payload);
 };
 
 /* Sets res to status with a copy of data. SL_ENOMEM on allocation failure. */
@@ -50,5 +60,7 @@ int sl_result_set(struct sl_result *res, int32_t status, const void *data, size_
 
 /* The service registered for a command type, or NULL. */
 const struct sl_service *sl_service_lookup(uint16_t type);
+/* The i-th registered service, NULL past the last. */
+const struct sl_service *sl_service_at(size_t i);
 
 #endif

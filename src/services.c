@@ -22,6 +22,11 @@ const struct sl_service *sl_service_lookup(uint16_t type)
     return NULL;
 }
 
+const struct sl_service *sl_service_at(size_t i)
+{
+    return i < sizeof services / sizeof services[0] ? services[i] : NULL;
+}
+
 int sl_result_set(struct sl_result *res, int32_t status, const void *data, size_t len)
 {
     res->status = status;

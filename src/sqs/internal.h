@@ -7,6 +7,7 @@
 #include "src/wire.h"
 
 struct sl_txn;
+struct sl_store;
 
 #define SQS_NAME_HOLD_MS (60 * 1000)   /* DeleteQueue: name reusable after */
 #define SQS_PURGE_HOLD_MS (60 * 1000)  /* PurgeQueue: one per minute */
@@ -38,6 +39,10 @@ int sqs_validate_attrs(const struct sqs_kv *attrs, unsigned n, bool creating, bo
 int sqs_apply_attrs(struct sqs_queue *q, const struct sqs_kv *attrs, unsigned n);
 
 int sqs_apply_queue_op(struct sl_apply_ctx *ctx, struct sl_result *res);
+int sqs_apply_advance(struct sl_apply_ctx *ctx, struct sl_result *res);
+/* Leader timers (src/service.h). */
+int sqs_next_due(struct sl_store *s, uint64_t *due);
+int sqs_build_advance(struct sl_store *s, uint64_t now_ms, uint16_t *type, struct sl_wbuf *payload);
 int sqs_apply_message_op(struct sl_apply_ctx *ctx, struct sl_result *res);
 
 /* Reads n (name, value) pairs. */

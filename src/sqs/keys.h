@@ -20,7 +20,8 @@ enum {
     SQS_KS_TOMB = 0x28,    /* account, name -> deleted_at (60 s name hold) */
     SQS_KS_BODY = 0x2A,    /* qid, seq -> message body record (immutable) */
     SQS_KS_READY = 0x2B,   /* qid, seq -> "" : receivable now, in send order */
-    SQS_KS_GC = 0x2C,      /* qid -> "" : deleted queue whose messages remain */
+    SQS_KS_GC = 0x2C,      /* qid -> bound: messages below seq bound to remove
+                              (UINT64_MAX: the queue was deleted) */
 };
 
 void sqs_key_name(struct sl_key *k, const char *account, const char *name);

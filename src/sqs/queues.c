@@ -191,10 +191,11 @@ static int delete_queue(struct sl_apply_ctx *ctx, struct sqs_queue *q, struct sl
     sqs_key_tomb(&k, q->account, q->name);
     sl_put_u64(when, ctx->now_ms);
     sl_txn_put(ctx->txn, k.buf, k.len, when, 8);
-    /* Its messages are removed in bounded batches later. */
+    /* Its messages are removed in bounded batches later (advance.c). */
     sl_key_init(&k, SQS_KS_GC);
     sl_key_u64(&k, q->qid);
-    sl_txn_put(ctx->txn, k.buf, k.len, "", 0);
+    sl_put_u64(when, UINT64_MAX);
+    sl_txn_put(ctx->txn, k.buf, k.len, when, 8);
     return sl_result_set(res, SL_STATUS_OK, NULL, 0);
 }
 
@@ -257,9 +258,15 @@ static int purge(struct sl_apply_ctx *ctx, struct sqs_queue *q, struct sl_result
         return sqs_error(res, "PurgeQueueInProgress",
                          "Only one PurgeQueue operation on %s is allowed every 60 seconds.", q->name);
     }
+    struct sl_key k;
+    uint8_t bound[8];
     q->purged_ms = ctx->now_ms;
     q->purge_seq = q->next_seq;
     q->n_ready = q->n_delayed = q->n_inflight = 0;
+    sl_key_init(&k, SQS_KS_GC);
+    sl_key_u64(&k, q->qid);
+    sl_put_u64(bound, q->purge_seq);
+    sl_txn_put(ctx->txn, k.buf, k.len, bound, 8);
     int rv = sqs_save(ctx->txn, q);
     return rv == SL_OK ? sl_result_set(res, SL_STATUS_OK, NULL, 0) : rv;
 }

@@ -144,6 +144,8 @@ static int sqs_apply(struct sl_apply_ctx *ctx, struct sl_result *res)
         case SL_SQS_DELETE_MESSAGE:
         case SL_SQS_CHANGE_VISIBILITY:
             return sqs_apply_message_op(ctx, res);
+        case SL_SQS_ADVANCE:
+            return sqs_apply_advance(ctx, res);
         default:
             return sl_result_set(res, SL_STATUS_BAD_COMMAND, NULL, 0);
     }
@@ -153,4 +155,6 @@ const struct sl_service sl_sqs_service = {
     .name = "sqs",
     .id = SL_SQS_SERVICE_ID,
     .apply = sqs_apply,
+    .next_due = sqs_next_due,
+    .advance = sqs_build_advance,
 };

@@ -9,7 +9,9 @@
 
 #include "sqs_harness.h"
 #include "src/err.h"
+#include "src/sqs/read.h"
 #include "src/sqs/sqs.h"
+#include "storage/keys.h"
 
 static int setup(void **state)
 {
@@ -223,6 +225,145 @@ static void test_purge_delete_retention(void **state)
     assert_int_equal(sqs_fx_receive(f, "p", 10, 30, m), 0); /* the old messages stay gone */
 }
 
+static struct sl_sqs_counts counts(struct sqs_fx *f, const char *name)
+{
+    struct sqs_queue q;
+    struct sl_sqs_counts c;
+    assert_int_equal(sl_sqs_get_queue(f->store, "000000000000", name, &q), SL_OK);
+    assert_int_equal(sl_sqs_counts(f->store, &q, f->now, &c), SL_OK);
+    sqs_queue_free(&q);
+    return c;
+}
+
+static uint32_t advance(struct sqs_fx *f)
+{
+    struct sl_wbuf w = {0};
+    uint16_t type;
+    assert_int_equal(sl_service_lookup(SL_SQS_CMD(1))->advance(f->store, f->now, &type, &w), SL_OK);
+    assert_int_equal(type, SL_SQS_CMD(SL_SQS_ADVANCE));
+    struct sl_result r = sqs_fx_apply(f, SL_SQS_ADVANCE, &w);
+    assert_int_equal(r.status, 0);
+    assert_int_equal(r.len, 4);
+    uint32_t n = sl_get_u32(r.data);
+    free(r.data);
+    return n;
+}
+
+static size_t count_keys(struct sqs_fx *f, uint8_t lo, uint8_t hi)
+{
+    size_t n = 0;
+    struct sl_iter *it = sl_store_iter(f->store);
+    for (sl_iter_seek(it, &lo, 1); sl_iter_valid(it); sl_iter_next(it)) {
+        size_t len;
+        const uint8_t *k = sl_iter_key(it, &len);
+        if (k[0] > hi) {
+            break;
+        }
+        n++;
+    }
+    sl_iter_free(it);
+    return n;
+}
+
+/* The counters are exact at any time, with or without an advance. */
+static void test_exact_counts(void **state)
+{
+    struct sqs_fx *f = *state;
+    struct sl_sqs_message m[10];
+    sqs_fx_create(f, "c", NULL, 0);
+    for (int i = 0; i < 4; i++) {
+        sqs_fx_send(f, "c", "m", NULL, NULL);
+    }
+    struct sl_wbuf w = {0};
+    struct sl_sqs_send e = {.message_id = "d", .body = "d", .body_len = 1, .md5_body = "",
+                            .md5_attrs = "", .trace_header = "", .md5_sys = "", .has_delay = true,
+                            .delay = 10, .group = "", .dedup_id = "", .sender_id = "", .size = 1};
+    sl_sqs_cmd_queue(&w, "000000000000", "c");
+    sl_sqs_cmd_send(&w, &e, 1);
+    free(sqs_fx_apply(f, SL_SQS_SEND, &w).data);
+    assert_int_equal(sqs_fx_receive(f, "c", 3, 5, m), 3);
+    struct sl_sqs_counts c = counts(f, "c");
+    assert_int_equal(c.visible, 1);
+    assert_int_equal(c.not_visible, 3);
+    assert_int_equal(c.delayed, 1);
+    f->now += 5000; /* visibility over, no entry applied */
+    c = counts(f, "c");
+    assert_int_equal(c.visible, 4);
+    assert_int_equal(c.not_visible, 0);
+    assert_int_equal(c.delayed, 1);
+    f->now += 5000;
+    c = counts(f, "c");
+    assert_int_equal(c.visible, 5);
+    assert_int_equal(c.delayed, 0);
+    sl_sqs_messages_free(m, 3);
+}
+
+/* Retention, deleted and purged queues and dedup ids are cleaned up by
+ * bounded advances until nothing is left and nothing is due. */
+static void test_advance_cleans_up(void **state)
+{
+    struct sqs_fx *f = *state;
+    uint64_t due;
+    struct sqs_kv retention = {"MessageRetentionPeriod", "60"}, fifo = {"FifoQueue", "true"};
+    assert_int_equal(sl_service_lookup(SL_SQS_CMD(1))->next_due(f->store, &due), SL_ENOTFOUND);
+    sqs_fx_create(f, "r", &retention, 1);
+    sqs_fx_create(f, "gone", NULL, 0);
+    sqs_fx_create(f, "f.fifo", &fifo, 1);
+    for (int i = 0; i < 1200; i++) {
+        sqs_fx_send(f, "r", "x", NULL, NULL);
+    }
+    sqs_fx_send(f, "gone", "y", NULL, NULL);
+    sqs_fx_send(f, "f.fifo", "z", "g", "dedup-1");
+    struct sl_wbuf w = {0};
+    sl_sqs_cmd_queue(&w, "000000000000", "gone");
+    free(sqs_fx_apply(f, SL_SQS_DELETE_QUEUE, &w).data);
+    assert_int_equal(sl_service_lookup(SL_SQS_CMD(1))->next_due(f->store, &due), SL_OK);
+    assert_int_equal(due, 0); /* garbage is due at once */
+    f->now += 5 * 60 * 1000 + 1;
+    while (advance(f) > 0) {
+    }
+    struct sl_sqs_counts c = counts(f, "r");
+    assert_int_equal(c.visible, 0);
+    /* Only the FIFO message is left; the dedup window passed. */
+    assert_int_equal(count_keys(f, 0x22, 0x22), 1);
+    assert_int_equal(count_keys(f, 0x26, 0x27), 0);
+    assert_int_equal(count_keys(f, 0x2C, 0x2C), 0);
+    assert_int_equal(sl_service_lookup(SL_SQS_CMD(1))->next_due(f->store, &due), SL_OK);
+    assert_int_equal(due, f->now - (5 * 60 * 1000 + 1) + 345600000ull); /* the FIFO message's retention */
+}
+
+static void test_list_queues(void **state)
+{
+    struct sqs_fx *f = *state;
+    const char *names[] = {"alpha", "alpha-2", "beta", "alp"};
+    for (int i = 0; i < 4; i++) {
+        sqs_fx_create(f, names[i], NULL, 0);
+    }
+    char **out;
+    unsigned n;
+    bool more;
+    assert_int_equal(sl_sqs_list_queues(f->store, "000000000000", "alp", "", 2, &out, &n, &more), SL_OK);
+    assert_int_equal(n, 2);
+    assert_true(more);
+    assert_string_equal(out[0], "alp");
+    assert_string_equal(out[1], "alpha");
+    char after[32];
+    strcpy(after, out[1]);
+    for (unsigned i = 0; i < n; i++) {
+        free(out[i]);
+    }
+    free(out);
+    assert_int_equal(sl_sqs_list_queues(f->store, "000000000000", "alp", after, 2, &out, &n, &more), SL_OK);
+    assert_int_equal(n, 1);
+    assert_false(more);
+    assert_string_equal(out[0], "alpha-2");
+    free(out[0]);
+    free(out);
+    assert_int_equal(sl_sqs_list_queues(f->store, "111111111111", "", "", 10, &out, &n, &more), SL_OK);
+    assert_int_equal(n, 0);
+    free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -232,6 +373,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fifo_groups_and_dedup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dead_letter, setup, teardown),
         cmocka_unit_test_setup_teardown(test_purge_delete_retention, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_exact_counts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_advance_cleans_up, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_list_queues, setup, teardown),
     };
     return cmocka_run_group_tests_name("sqs_fsm", tests, NULL, NULL);
 }

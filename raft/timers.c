@@ -1,0 +1,119 @@
+#include "raft/timers.h"
+
+#include <stdlib.h>
+#include <time.h>
+
+#include "raft/node.h"
+#include "src/err.h"
+#include "src/log.h"
+#include "src/service.h"
+#include "src/wire.h"
+#include "storage/keys.h"
+
+#define STALL_BACKOFF_MS 1000
+
+static uint64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+struct advance_call {
+    struct sl_timers *t;
+    size_t service;
+};
+
+static void advance_done(void *data, int status, struct sl_result *res)
+{
+    struct advance_call *c = data;
+    struct sl_timers *t = c->t;
+    t->inflight[c->service] = false;
+    if (res != NULL) {
+        /* An advance that did nothing means next_due promised work that is
+         * not there: back off rather than spin. */
+        if (res->len < 4 || sl_get_u32(res->data) == 0) {
+            t->stalled_until[c->service] = wall_ms() + STALL_BACKOFF_MS;
+        }
+        free(res->data);
+    }
+    if (status != SL_OK && status != SL_ENOTLEADER && status != SL_ESHUTDOWN) {
+        sl_log(SL_LOG_WARN, "timer advance for %s: %s", sl_service_at(c->service)->name,
+               sl_strerror(status));
+    }
+    free(c);
+    if (!t->closing) {
+        sl_timers_kick(t);
+    }
+}
+
+static void propose_advance(struct sl_timers *t, size_t i, const struct sl_service *svc,
+                            uint64_t now)
+{
+    struct sl_wbuf w = {0};
+    uint16_t type = 0;
+    struct advance_call *c = malloc(sizeof *c);
+    if (c == NULL || svc->advance(t->node->store, now, &type, &w) != SL_OK || w.failed) {
+        free(c);
+        sl_wbuf_free(&w);
+        return;
+    }
+    c->t = t;
+    c->service = i;
+    if (sl_node_propose(t->node, NULL, type, 1, w.p, w.len, advance_done, c) == SL_OK) {
+        t->inflight[i] = true;
+        t->advances++;
+    } else {
+        free(c);
+    }
+    sl_wbuf_free(&w);
+}
+
+static void timer_cb(uv_timer_t *h)
+{
+    sl_timers_kick(h->data);
+}
+
+void sl_timers_kick(struct sl_timers *t)
+{
+    if (t->closing || !sl_node_is_leader(t->node)) {
+        uv_timer_stop(&t->timer);
+        return;
+    }
+    uint64_t now = wall_ms();
+    uint64_t wake = UINT64_MAX;
+    const struct sl_service *svc;
+    for (size_t i = 0; i < SL_TIMERS_MAX_SERVICES && (svc = sl_service_at(i)) != NULL; i++) {
+        uint64_t due;
+        if (svc->next_due == NULL || t->inflight[i] ||
+            svc->next_due(t->node->store, &due) != SL_OK) {
+            continue;
+        }
+        if (due <= now && now < t->stalled_until[i]) {
+            due = t->stalled_until[i];
+        } else if (due <= now) {
+            propose_advance(t, i, svc, now);
+            continue;
+        }
+        wake = due < wake ? due : wake;
+    }
+    if (wake != UINT64_MAX) {
+        uv_timer_start(&t->timer, timer_cb, wake > now ? wake - now : 0, 0);
+    } else {
+        uv_timer_stop(&t->timer);
+    }
+}
+
+void sl_timers_init(struct sl_timers *t, struct sl_node *node, uv_loop_t *loop)
+{
+    *t = (struct sl_timers){.node = node};
+    uv_timer_init(loop, &t->timer);
+    t->timer.data = t;
+}
+
+void sl_timers_close(struct sl_timers *t, uv_close_cb cb, void *data)
+{
+    t->closing = true;
+    t->timer.data = data;
+    uv_close((uv_handle_t *)&t->timer, cb);
+}

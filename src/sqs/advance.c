@@ -1,0 +1,266 @@
+/* Work no request triggers: messages past their retention, deduplication
+ * ids past their window, and the messages of deleted or purged queues. The
+ * leader proposes ADVANCE when next_due says so (raft/timers.c); each one
+ * does a bounded batch of each kind. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "src/err.h"
+#include "src/sqs/internal.h"
+#include "src/sqs/keys.h"
+#include "src/sqs/sqs.h"
+#include "storage/store.h"
+#include "storage/txn.h"
+
+#define ADVANCE_BATCH 500
+
+/* First key of a key space, or NULL. */
+static const uint8_t *first_key(struct sl_iter *it, uint8_t space, size_t *len)
+{
+    sl_iter_seek(it, &space, 1);
+    if (!sl_iter_valid(it)) {
+        return NULL;
+    }
+    const uint8_t *k = sl_iter_key(it, len);
+    return *len > 1 && k[0] == space ? k : NULL;
+}
+
+int sqs_next_due(struct sl_store *s, uint64_t *due)
+{
+    struct sl_iter *it = sl_store_iter(s);
+    size_t len;
+    const uint8_t *k;
+    uint64_t best = UINT64_MAX;
+    if (it == NULL) {
+        return SL_ENOMEM;
+    }
+    if (first_key(it, SQS_KS_GC, &len) != NULL) {
+        best = 0;
+    }
+    if ((k = first_key(it, SQS_KS_EXPIRE, &len)) != NULL && len >= 9 && sl_get_u64(k + 1) < best) {
+        best = sl_get_u64(k + 1);
+    }
+    if ((k = first_key(it, SQS_KS_DEDUP_EXP, &len)) != NULL && len >= 9 &&
+        sl_get_u64(k + 1) < best) {
+        best = sl_get_u64(k + 1);
+    }
+    sl_iter_free(it);
+    if (best == UINT64_MAX) {
+        return SL_ENOTFOUND;
+    }
+    *due = best;
+    return SL_OK;
+}
+
+int sqs_build_advance(struct sl_store *s, uint64_t now_ms, uint16_t *type, struct sl_wbuf *payload)
+{
+    (void)s;
+    (void)now_ms;
+    (void)payload;
+    *type = SL_SQS_CMD(SL_SQS_ADVANCE);
+    return SL_OK;
+}
+
+static int load_head(struct sl_txn *t, uint64_t qid, uint64_t seq, struct sqs_head *h)
+{
+    struct sl_key k;
+    void *v;
+    size_t len;
+    sqs_key_msg(&k, qid, seq);
+    int rv = sl_txn_get(t, k.buf, k.len, &v, &len);
+    if (rv != SL_OK) {
+        return rv;
+    }
+    rv = sqs_head_decode(v, len, h);
+    free(v);
+    return rv;
+}
+
+/* Deletes every key of a message whose counters no longer matter. */
+static void erase_keys(struct sl_txn *t, uint64_t qid, uint64_t seq, const struct sqs_head *h)
+{
+    struct sl_key k;
+    if (h->state == SQS_READY) {
+        sqs_key_ready(&k, qid, seq);
+    } else {
+        sqs_key_wait(&k, qid, h->visible_at, seq);
+    }
+    sl_txn_del(t, k.buf, k.len);
+    sqs_key_msg(&k, qid, seq);
+    sl_txn_del(t, k.buf, k.len);
+    sqs_key_body(&k, qid, seq);
+    sl_txn_del(t, k.buf, k.len);
+    sqs_key_expire(&k, h->expires_at, qid, seq);
+    sl_txn_del(t, k.buf, k.len);
+}
+
+/* Messages of a deleted queue (bound UINT64_MAX) or below a purge bound. */
+static int collect_garbage(struct sl_txn *t, uint32_t *done)
+{
+    struct sl_key k;
+    uint64_t seqs[ADVANCE_BATCH];
+    unsigned n = 0;
+    uint64_t qid = 0, bound = 0;
+    struct sl_iter *it = sl_txn_iter(t);
+    size_t len;
+    const uint8_t *key = first_key(it, SQS_KS_GC, &len);
+    if (key == NULL || len != 9) {
+        sl_iter_free(it);
+        return SL_OK;
+    }
+    qid = sl_get_u64(key + 1);
+    size_t vlen;
+    const uint8_t *v = sl_iter_value(it, &vlen);
+    bound = vlen == 8 ? sl_get_u64(v) : UINT64_MAX;
+    sqs_key_msg(&k, qid, 0);
+    for (sl_iter_seek(it, k.buf, 9); sl_iter_valid(it) && n < ADVANCE_BATCH; sl_iter_next(it)) {
+        key = sl_iter_key(it, &len);
+        if (len != 17 || key[0] != SQS_KS_MSG || sl_get_u64(key + 1) != qid ||
+            sl_get_u64(key + 9) >= bound) {
+            break;
+        }
+        seqs[n++] = sl_get_u64(key + 9);
+    }
+    sl_iter_free(it);
+    for (unsigned i = 0; i < n; i++) {
+        struct sqs_head h;
+        int rv = load_head(t, qid, seqs[i], &h);
+        if (rv != SL_OK) {
+            return rv;
+        }
+        erase_keys(t, qid, seqs[i], &h);
+        sqs_head_free(&h);
+    }
+    if (n < ADVANCE_BATCH) {
+        sl_key_init(&k, SQS_KS_GC);
+        sl_key_u64(&k, qid);
+        sl_txn_del(t, k.buf, k.len);
+    }
+    *done += n + 1;
+    return SL_OK;
+}
+
+struct expired {
+    uint64_t at, qid, seq;
+};
+
+static int expire_messages(struct sl_txn *t, uint64_t now, uint32_t *done)
+{
+    struct expired *e = malloc(ADVANCE_BATCH * sizeof *e);
+    unsigned n = 0;
+    int rv = SL_OK;
+    if (e == NULL) {
+        return SL_ENOMEM;
+    }
+    struct sl_iter *it = sl_txn_iter(t);
+    size_t len;
+    uint8_t space = SQS_KS_EXPIRE;
+    for (sl_iter_seek(it, &space, 1); sl_iter_valid(it) && n < ADVANCE_BATCH; sl_iter_next(it)) {
+        const uint8_t *key = sl_iter_key(it, &len);
+        if (len != 25 || key[0] != SQS_KS_EXPIRE || sl_get_u64(key + 1) > now) {
+            break;
+        }
+        e[n].at = sl_get_u64(key + 1);
+        e[n].qid = sl_get_u64(key + 9);
+        e[n].seq = sl_get_u64(key + 17);
+        n++;
+    }
+    sl_iter_free(it);
+    struct sqs_queue q = {0};
+    bool have_q = false;
+    for (unsigned i = 0; i < n && rv == SL_OK; i++) {
+        if (!have_q || q.qid != e[i].qid) {
+            if (have_q) {
+                rv = sqs_save(t, &q);
+                sqs_queue_free(&q);
+            }
+            have_q = rv == SL_OK && sqs_load_by_id(t, e[i].qid, &q) == SL_OK;
+        }
+        struct sqs_head h;
+        int hr = load_head(t, e[i].qid, e[i].seq, &h);
+        if (hr == SL_OK) {
+            erase_keys(t, e[i].qid, e[i].seq, &h);
+            if (have_q && e[i].seq >= q.purge_seq) {
+                uint64_t *c = h.state == SQS_READY     ? &q.n_ready
+                              : h.state == SQS_DELAYED ? &q.n_delayed
+                                                       : &q.n_inflight;
+                *c -= *c > 0;
+            }
+            sqs_head_free(&h);
+        } else if (hr == SL_ENOTFOUND) {
+            struct sl_key k;
+            sqs_key_expire(&k, e[i].at, e[i].qid, e[i].seq);
+            sl_txn_del(t, k.buf, k.len);
+        } else {
+            rv = hr;
+        }
+    }
+    if (have_q) {
+        if (rv == SL_OK) {
+            rv = sqs_save(t, &q);
+        }
+        sqs_queue_free(&q);
+    }
+    *done += n;
+    free(e);
+    return rv;
+}
+
+/* Dedup records whose window passed. A record stored again later carries a
+ * newer expiry: then only the stale expiry key goes. */
+static int expire_dedup(struct sl_txn *t, uint64_t now, uint32_t *done)
+{
+    struct sl_key keys[64];
+    unsigned n = 0;
+    struct sl_iter *it = sl_txn_iter(t);
+    size_t len;
+    uint8_t space = SQS_KS_DEDUP_EXP;
+    for (sl_iter_seek(it, &space, 1); sl_iter_valid(it) && n < 64; sl_iter_next(it)) {
+        const uint8_t *key = sl_iter_key(it, &len);
+        if (len < 17 || key[0] != SQS_KS_DEDUP_EXP || sl_get_u64(key + 1) > now ||
+            len > SL_KEY_MAX) {
+            break;
+        }
+        memcpy(keys[n].buf, key, len);
+        keys[n].len = len;
+        n++;
+    }
+    sl_iter_free(it);
+    for (unsigned i = 0; i < n; i++) {
+        const uint8_t *key = keys[i].buf;
+        uint64_t at = sl_get_u64(key + 1);
+        /* The record's key is the same tail under the dedup prefix. */
+        struct sl_key rec;
+        sl_key_init(&rec, SQS_KS_DEDUP);
+        sl_key_raw(&rec, key + 9, keys[i].len - 9);
+        void *v;
+        size_t vlen;
+        if (sl_txn_get(t, rec.buf, rec.len, &v, &vlen) == SL_OK) {
+            if (vlen >= 8 && sl_get_u64(v) == at) {
+                sl_txn_del(t, rec.buf, rec.len);
+            }
+            free(v);
+        }
+        sl_txn_del(t, keys[i].buf, keys[i].len);
+    }
+    *done += n;
+    return SL_OK;
+}
+
+int sqs_apply_advance(struct sl_apply_ctx *ctx, struct sl_result *res)
+{
+    uint32_t done = 0;
+    int rv = collect_garbage(ctx->txn, &done);
+    if (rv == SL_OK) {
+        rv = expire_messages(ctx->txn, ctx->now_ms, &done);
+    }
+    if (rv == SL_OK) {
+        rv = expire_dedup(ctx->txn, ctx->now_ms, &done);
+    }
+    if (rv != SL_OK) {
+        return rv;
+    }
+    uint8_t out[4];
+    sl_put_u32(out, done);
+    return sl_result_set(res, SL_STATUS_OK, out, 4);
+}
