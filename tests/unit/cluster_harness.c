@@ -122,6 +122,24 @@ int h_put(struct harness *h, unsigned i, const uint8_t *request_id, const char *
                               strlen(payload), outcome_cb, out);
 }
 
+static void submit_cb(void *data, int status, struct sl_result *res)
+{
+    struct h_outcome *o = data;
+    o->done = true;
+    o->status = status;
+    if (status == SL_OK) {
+        o->cmd_status = res->status;
+        o->res = *res;
+    }
+}
+
+int h_submit(struct harness *h, unsigned i, uint16_t type, const void *payload, size_t len,
+             struct h_outcome *out)
+{
+    memset(out, 0, sizeof *out);
+    return sl_proposer_submit(&h->nodes[i].proposer, NULL, type, 1, payload, len, submit_cb, out);
+}
+
 void h_flush(struct harness *h, unsigned i)
 {
     sl_proposer_flush(&h->nodes[i].proposer);

@@ -39,6 +39,7 @@ struct h_outcome {
     int32_t cmd_status;
     uint64_t seq;
     uint64_t now_ms;
+    struct sl_result res; /* h_submit: the whole result (free res.data) */
 };
 
 void h_setup(struct harness *h, unsigned n, unsigned snapshot_threshold, unsigned trailing);
@@ -50,6 +51,9 @@ void h_assert_converged(struct harness *h);
 /* Submits a PUT with payload and request id (may be NULL) on node i. */
 int h_put(struct harness *h, unsigned i, const uint8_t *request_id, const char *payload,
           struct h_outcome *out);
+/* Submits any command on node i; the outcome keeps the result. */
+int h_submit(struct harness *h, unsigned i, uint16_t type, const void *payload, size_t len,
+             struct h_outcome *out);
 void h_flush(struct harness *h, unsigned i);
 /* Steps until every outcome is done or max_msecs elapse. */
 bool h_step_until_done(struct harness *h, struct h_outcome *o, unsigned n, unsigned max_msecs);

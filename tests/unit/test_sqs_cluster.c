@@ -1,0 +1,178 @@
+/* SQS replicated by libraft's raft_fixture: the same queue state on every
+ * node through leader changes, partitions and InstallSnapshot, including the
+ * leader's timer-driven advances. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "cluster_harness.h"
+#include "src/err.h"
+#include "src/sqs/commands.h"
+#include "src/sqs/read.h"
+#include "src/sqs/sqs.h"
+
+#define ACCOUNT "000000000000"
+
+static struct sl_result run(struct harness *h, unsigned op, struct sl_wbuf *w)
+{
+    struct h_outcome o;
+    for (int attempt = 0; attempt < 5; attempt++) {
+        unsigned leader = raft_fixture_leader_index(&h->f);
+        if (leader >= h->n) {
+            assert_true(raft_fixture_step_until_has_leader(&h->f, 10000));
+            leader = raft_fixture_leader_index(&h->f);
+        }
+        assert_int_equal(h_submit(h, leader, SL_SQS_CMD(op), w->p, w->len, &o), SL_OK);
+        h_flush(h, leader);
+        assert_true(h_step_until_done(h, &o, 1, 10000));
+        if (o.status == SL_OK) {
+            sl_wbuf_free(w);
+            return o.res;
+        }
+    }
+    fail_msg("command never committed");
+    return o.res;
+}
+
+static void create(struct harness *h, const char *name)
+{
+    struct sl_wbuf w = {0};
+    uint8_t secret[16] = {9};
+    struct sqs_kv retention = {"MessageRetentionPeriod", "60"};
+    sl_sqs_cmd_create(&w, ACCOUNT, "us-east-1", name, &retention, 1, NULL, 0, secret);
+    struct sl_result r = run(h, SL_SQS_CREATE_QUEUE, &w);
+    assert_int_equal(r.status, 0);
+    free(r.data);
+}
+
+static void send_n(struct harness *h, const char *name, unsigned n)
+{
+    struct sl_sqs_send e[10];
+    char ids[10][32];
+    for (unsigned done = 0; done < n;) {
+        unsigned k = n - done < 10 ? n - done : 10;
+        for (unsigned i = 0; i < k; i++) {
+            snprintf(ids[i], sizeof ids[i], "id-%u", done + i);
+            e[i] = (struct sl_sqs_send){.message_id = ids[i], .body = ids[i],
+                                        .body_len = strlen(ids[i]), .md5_body = "",
+                                        .md5_attrs = "", .trace_header = "", .md5_sys = "",
+                                        .group = "", .dedup_id = "", .sender_id = "",
+                                        .size = 4};
+        }
+        struct sl_wbuf w = {0};
+        sl_sqs_cmd_queue(&w, ACCOUNT, name);
+        sl_sqs_cmd_send(&w, e, k);
+        struct sl_result r = run(h, SL_SQS_SEND, &w);
+        assert_int_equal(r.status, 0);
+        free(r.data);
+        done += k;
+    }
+}
+
+static unsigned receive(struct harness *h, const char *name, struct sl_sqs_message *m)
+{
+    struct sl_wbuf w = {0};
+    unsigned n;
+    sl_sqs_cmd_queue(&w, ACCOUNT, name);
+    sl_sqs_cmd_receive(&w, 10, true, 30);
+    struct sl_result r = run(h, SL_SQS_RECEIVE, &w);
+    assert_int_equal(r.status, 0);
+    assert_int_equal(sl_sqs_receive_decode(&r, m, &n, 10), SL_OK);
+    free(r.data);
+    return n;
+}
+
+static void wait_applied(struct harness *h)
+{
+    struct raft *leader = raft_fixture_get(&h->f, raft_fixture_leader_index(&h->f));
+    assert_true(raft_fixture_step_until_applied(&h->f, h->n, raft_last_index(leader), 10000));
+}
+
+static void test_queue_state_survives_leader_changes(void **state)
+{
+    (void)state;
+    struct harness h;
+    struct sl_sqs_message m[10];
+    h_setup(&h, 3, 16, 4);
+    raft_fixture_elect(&h.f, 0);
+    create(&h, "jobs");
+    send_n(&h, "jobs", 25);
+    assert_int_equal(receive(&h, "jobs", m), 10);
+    /* Delete the received ten through another leader. */
+    raft_fixture_depose(&h.f);
+    raft_fixture_elect(&h.f, 2);
+    const char *handles[10];
+    for (int i = 0; i < 10; i++) {
+        handles[i] = m[i].receipt;
+    }
+    struct sl_wbuf w = {0};
+    sl_sqs_cmd_queue(&w, ACCOUNT, "jobs");
+    sl_sqs_cmd_handles(&w, handles, NULL, 10);
+    struct sl_result r = run(&h, SL_SQS_DELETE_MESSAGE, &w);
+    assert_int_equal(r.status, 0);
+    free(r.data);
+    sl_sqs_messages_free(m, 10);
+    /* A follower cut off long enough to need a snapshot catches up. */
+    raft_fixture_kill(&h.f, 1);
+    send_n(&h, "jobs", 300);
+    raft_fixture_revive(&h.f, 1);
+    wait_applied(&h);
+    assert_true(h.nodes[1].glue.snapshots_restored >= 1);
+    h_assert_converged(&h);
+    struct sqs_queue q;
+    struct sl_sqs_counts c;
+    for (unsigned i = 0; i < 3; i++) {
+        assert_int_equal(sl_sqs_get_queue(h.nodes[i].store, ACCOUNT, "jobs", &q), SL_OK);
+        assert_int_equal(sl_sqs_counts(h.nodes[i].store, &q, 0, &c), SL_OK);
+        assert_int_equal(c.visible, 315);
+        sqs_queue_free(&q);
+    }
+    h_teardown(&h);
+}
+
+/* The leader's advance, stamped with its clock, expires messages on every
+ * node alike. */
+static void test_advance_replicates(void **state)
+{
+    (void)state;
+    struct harness h;
+    h_setup(&h, 3, 0, 0);
+    raft_fixture_elect(&h.f, 1);
+    create(&h, "short");
+    send_n(&h, "short", 12);
+    for (unsigned i = 0; i < 3; i++) {
+        h.nodes[i].clock_skew_ms = 61000; /* past the 60 s retention */
+    }
+    struct sl_wbuf w = {0};
+    uint16_t type;
+    const struct sl_service *svc = sl_service_lookup(SL_SQS_CMD(1));
+    uint64_t due;
+    assert_int_equal(svc->next_due(h.nodes[1].store, &due), SL_OK);
+    assert_int_equal(svc->advance(h.nodes[1].store, due, &type, &w), SL_OK);
+    struct sl_result r = run(&h, SL_SQS_ADVANCE, &w);
+    assert_int_equal(r.status, 0);
+    free(r.data);
+    wait_applied(&h);
+    h_assert_converged(&h);
+    struct sqs_queue q;
+    struct sl_sqs_counts c;
+    assert_int_equal(sl_sqs_get_queue(h.nodes[0].store, ACCOUNT, "short", &q), SL_OK);
+    assert_int_equal(sl_sqs_counts(h.nodes[0].store, &q, 0, &c), SL_OK);
+    assert_int_equal(c.visible, 0);
+    sqs_queue_free(&q);
+    assert_int_equal(svc->next_due(h.nodes[2].store, &due), SL_ENOTFOUND);
+    h_teardown(&h);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_queue_state_survives_leader_changes),
+        cmocka_unit_test(test_advance_replicates),
+    };
+    return cmocka_run_group_tests_name("sqs_cluster", tests, NULL, NULL);
+}
