@@ -13,8 +13,8 @@ static void test_keepalive_curl(void **state)
     struct harness *h = harness_start(NULL);
     struct cbuf b = { 0 };
     CURL *c = curl_for(h, "/info?a=1&b=2", &b);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER,
-                     curl_slist_append(NULL, "X-Test: hello"));
+    struct curl_slist *hdrs = curl_slist_append(NULL, "X-Test: hello");
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
     for (int i = 0; i < 3; i++) {
         b.len = 0;
         assert_int_equal(curl_easy_perform(c), CURLE_OK);
@@ -27,6 +27,7 @@ static void test_keepalive_curl(void **state)
         assert_non_null(strstr(b.p, "x-test=hello"));
     }
     curl_easy_cleanup(c);
+    curl_slist_free_all(hdrs);
     free(b.p);
     assert_int_equal(sl_http_server_stats(h->srv)->requests_http11, 3);
     harness_stop(h);
