@@ -33,6 +33,26 @@ void sl_sqs_cmd_create(struct sl_wbuf *w, const char *account, const char *regio
     sl_wbuf_bytes(w, secret, 16);
 }
 
+static void strs(struct sl_wbuf *w, const char *const *v, unsigned n)
+{
+    sl_wbuf_u32(w, n);
+    for (unsigned i = 0; i < n; i++) {
+        sl_wbuf_str(w, v[i]);
+        sl_wbuf_str(w, "");
+    }
+}
+
+void sl_sqs_cmd_permission(struct sl_wbuf *w, const char *label, bool add,
+                           const char *const *accounts, unsigned n_accounts,
+                           const char *const *actions, unsigned n_actions)
+{
+    sl_wbuf_str(w, label);
+    if (add) {
+        strs(w, accounts, n_accounts);
+        strs(w, actions, n_actions);
+    }
+}
+
 void sl_sqs_cmd_send(struct sl_wbuf *w, const struct sl_sqs_send *e, unsigned n)
 {
     sl_wbuf_u32(w, n);

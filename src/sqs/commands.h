@@ -18,6 +18,12 @@ void sl_sqs_cmd_create(struct sl_wbuf *w, const char *account, const char *regio
                        const char *name, const struct sqs_kv *attrs, unsigned n_attrs,
                        const struct sqs_kv *tags, unsigned n_tags, const uint8_t secret[16]);
 
+/* After sl_sqs_cmd_queue: AddPermission (accounts and actions) or, with
+ * n_accounts = n_actions = 0 and add false, RemovePermission. */
+void sl_sqs_cmd_permission(struct sl_wbuf *w, const char *label, bool add,
+                           const char *const *accounts, unsigned n_accounts,
+                           const char *const *actions, unsigned n_actions);
+
 struct sl_sqs_send {
     const char *message_id; /* decided by the gateway */
     const void *body;

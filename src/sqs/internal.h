@@ -40,6 +40,9 @@ int sqs_apply_attrs(struct sqs_queue *q, const struct sqs_kv *attrs, unsigned n)
 
 int sqs_apply_queue_op(struct sl_apply_ctx *ctx, struct sl_result *res);
 int sqs_apply_advance(struct sl_apply_ctx *ctx, struct sl_result *res);
+/* AddPermission (add) or RemovePermission; r is past account and name. */
+int sqs_apply_permission(struct sl_apply_ctx *ctx, struct sl_rbuf *r, struct sqs_queue *q,
+                         struct sl_result *res, bool add);
 /* Leader timers (src/service.h). */
 int sqs_next_due(struct sl_store *s, uint64_t *due);
 int sqs_build_advance(struct sl_store *s, uint64_t now_ms, uint16_t *type, struct sl_wbuf *payload);

@@ -296,6 +296,10 @@ int sqs_apply_queue_op(struct sl_apply_ctx *ctx, struct sl_result *res)
         case SL_SQS_UNTAG:
             rv = tag(ctx, &r, &q, res, op == SL_SQS_TAG);
             break;
+        case SL_SQS_ADD_PERMISSION:
+        case SL_SQS_REMOVE_PERMISSION:
+            rv = sqs_apply_permission(ctx, &r, &q, res, op == SL_SQS_ADD_PERMISSION);
+            break;
         default:
             rv = sl_rbuf_ok(&r, true) ? purge(ctx, &q, res)
                                       : sl_result_set(res, SL_STATUS_BAD_COMMAND, NULL, 0);

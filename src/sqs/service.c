@@ -138,6 +138,8 @@ static int sqs_apply(struct sl_apply_ctx *ctx, struct sl_result *res)
         case SL_SQS_TAG:
         case SL_SQS_UNTAG:
         case SL_SQS_PURGE:
+        case SL_SQS_ADD_PERMISSION:
+        case SL_SQS_REMOVE_PERMISSION:
             return sqs_apply_queue_op(ctx, res);
         case SL_SQS_SEND:
         case SL_SQS_RECEIVE:

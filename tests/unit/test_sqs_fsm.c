@@ -364,6 +364,41 @@ static void test_list_queues(void **state)
     free(out);
 }
 
+static void test_permissions(void **state)
+{
+    struct sqs_fx *f = *state;
+    struct sqs_queue q;
+    const char *accounts[] = {"111122223333"}, *actions[] = {"SendMessage", "ReceiveMessage"};
+    sqs_fx_create(f, "perm", NULL, 0);
+    struct sl_wbuf w = {0};
+    sl_sqs_cmd_queue(&w, "000000000000", "perm");
+    sl_sqs_cmd_permission(&w, "AliceSend", true, accounts, 1, actions, 2);
+    struct sl_result r = sqs_fx_apply(f, SL_SQS_ADD_PERMISSION, &w);
+    assert_int_equal(r.status, 0);
+    assert_int_equal(sl_sqs_get_queue(f->store, "000000000000", "perm", &q), SL_OK);
+    const char *policy = sqs_queue_attr(&q, "Policy");
+    assert_non_null(policy);
+    assert_non_null(strstr(policy, "\"Sid\":\"AliceSend\""));
+    assert_non_null(strstr(policy, "arn:aws:iam::111122223333:root"));
+    assert_non_null(strstr(policy, "SQS:ReceiveMessage"));
+    sqs_queue_free(&q);
+    sl_sqs_cmd_queue(&w, "000000000000", "perm");
+    sl_sqs_cmd_permission(&w, "AliceSend", true, accounts, 1, actions, 1);
+    r = sqs_fx_apply(f, SL_SQS_ADD_PERMISSION, &w);
+    sqs_fx_expect_error(&r, "InvalidParameterValue");
+    sl_sqs_cmd_queue(&w, "000000000000", "perm");
+    sl_sqs_cmd_permission(&w, "AliceSend", false, NULL, 0, NULL, 0);
+    r = sqs_fx_apply(f, SL_SQS_REMOVE_PERMISSION, &w);
+    assert_int_equal(r.status, 0);
+    assert_int_equal(sl_sqs_get_queue(f->store, "000000000000", "perm", &q), SL_OK);
+    assert_null(sqs_queue_attr(&q, "Policy"));
+    sqs_queue_free(&q);
+    sl_sqs_cmd_queue(&w, "000000000000", "perm");
+    sl_sqs_cmd_permission(&w, "AliceSend", false, NULL, 0, NULL, 0);
+    r = sqs_fx_apply(f, SL_SQS_REMOVE_PERMISSION, &w);
+    sqs_fx_expect_error(&r, "InvalidParameterValue");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -376,6 +411,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_exact_counts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_advance_cleans_up, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_queues, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_permissions, setup, teardown),
     };
     return cmocka_run_group_tests_name("sqs_fsm", tests, NULL, NULL);
 }
