@@ -212,13 +212,34 @@ static void apply_cb(struct raft_apply *req, int status, void *result)
 
 static void propose(struct sl_proposer *p, struct sl_batch *b)
 {
-    struct raft_buffer buf = {.base = b->buf, .len = b->len};
+    /* raft_uv wants entry lengths in multiples of 8: pad with zeros, which
+     * the decoder accepts after the last command. */
+    size_t padded = (b->len + 7) & ~(size_t)7;
+    if (padded > b->cap) {
+        uint8_t *grown = raft_realloc(b->buf, padded);
+        if (grown == NULL) {
+            fail_batch(b, SL_ENOTLEADER);
+            batch_free(b);
+            return;
+        }
+        b->buf = grown;
+        b->cap = padded;
+    }
+    memset(b->buf + b->len, 0, padded - b->len);
+    struct raft_buffer buf = {.base = b->buf, .len = padded};
     p->stats.commands_pending -= b->n;
     p->stats.pending_bytes -= b->len - SL_ENTRY_HEADER;
     int rv = raft_state(p->raft) == RAFT_LEADER
                  ? raft_apply(p->raft, &b->req, &buf, 1, apply_cb)
                  : RAFT_NOTLEADER;
     if (rv != 0) {
+        /* libraft 0.22.1 may already have freed the buffer when raft_apply
+         * fails past its leadership check (its append path releases the
+         * batch before reporting the error): leak it rather than risk a
+         * double free. Leadership is checked above, so this is rare. */
+        if (rv != RAFT_NOTLEADER) {
+            b->buf = NULL;
+        }
         fail_batch(b, SL_ENOTLEADER);
         batch_free(b);
         return;

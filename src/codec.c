@@ -52,7 +52,16 @@ int sl_entry_decode(const void *buf, size_t len, struct sl_entry_header *h, stru
 int sl_entry_next(struct sl_entry_reader *r, struct sl_cmd *cmd)
 {
     if (r->remaining == 0) {
-        return r->off == r->len ? 0 : SL_ECORRUPT;
+        /* Up to 7 zero bytes pad the entry to a multiple of 8. */
+        if (r->len - r->off > 7) {
+            return SL_ECORRUPT;
+        }
+        for (size_t i = r->off; i < r->len; i++) {
+            if (r->p[i] != 0) {
+                return SL_ECORRUPT;
+            }
+        }
+        return 0;
     }
     size_t left = r->len - r->off;
     if (left < SL_CMD_HEADER) {

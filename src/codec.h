@@ -7,6 +7,8 @@
  *              | u64 time_ms (leader's wall clock) | u64 tag | command*
  *   command := u32 len (bytes after this field) | u16 type | u16 cmd_version
  *              | u8[16] request_id | payload (len - 20 bytes)
+ *   then 0 to 7 zero bytes, padding the entry to a multiple of 8 (raft_uv
+ *   requires it).
  *
  * tag identifies the proposal (proposer node id << 40 | counter) so the
  * proposer can tell its own entry from another leader's at the same index.
@@ -58,7 +60,7 @@ struct sl_entry_reader {
 /* Checks the header; SL_ECORRUPT when it is not a valid entry. */
 int sl_entry_decode(const void *buf, size_t len, struct sl_entry_header *h, struct sl_entry_reader *r);
 /* Next command: 1 when one was read, 0 at the end, SL_ECORRUPT on bad framing
- * (including trailing bytes after the last command). */
+ * (including trailing bytes after the last command other than padding). */
 int sl_entry_next(struct sl_entry_reader *r, struct sl_cmd *cmd);
 
 bool sl_request_id_is_zero(const uint8_t *id);

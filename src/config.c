@@ -237,7 +237,7 @@ static int finish(struct sl_config *c, char *err, size_t err_len)
         struct sl_member *m = &c->node.members[0];
         m->id = c->node.id;
         strcpy(m->raft_addr, c->node.raft_addr);
-        snprintf(m->api_addr, sizeof m->api_addr, "%s:%d", c->api_host, c->api_port);
+        snprintf(m->api_addr, sizeof m->api_addr, "%.100s:%d", c->api_host, c->api_port);
         c->node.n_members = 1;
     } else if (self == NULL && !c->node.join) {
         snprintf(err, err_len, "node %llu is not in --members (use --join for a new member)",

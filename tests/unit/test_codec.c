@@ -94,6 +94,10 @@ static void test_truncated_and_corrupt_entries(void **state)
             (void)decode_all(buf, sizeof v1_entry);
         }
     }
+    uint8_t padded[sizeof v1_entry + 8] = {0};
+    memcpy(padded, v1_entry, sizeof v1_entry);
+    assert_int_equal(decode_all(padded, sizeof v1_entry + 5), 0); /* padding to 80 bytes */
+    assert_int_equal(decode_all(padded, sizeof v1_entry + 8), SL_ECORRUPT); /* too much */
     memcpy(buf, v1_entry, sizeof v1_entry);
     buf[1] = 2; /* a future version is not guessed at */
     assert_int_equal(decode_all(buf, sizeof v1_entry), SL_ECORRUPT);
