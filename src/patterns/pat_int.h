@@ -1,0 +1,197 @@
+/* Internals shared by the pattern engine's files: the normalised pattern
+ * form, the value indexes and the allocation accounting. */
+#ifndef SL_PAT_INT_H
+#define SL_PAT_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "src/patterns/patterns.h"
+
+/* ---- Allocation accounting: every matcher allocation goes through these
+ * so that sl_pat_matcher_memory() is exact. */
+void *sl_pat_alloc(size_t *mem, size_t n);   /* zeroed; NULL on failure */
+void *sl_pat_realloc(size_t *mem, void *p, size_t n);
+void sl_pat_dealloc(size_t *mem, void *p);
+char *sl_pat_memdup(size_t *mem, const char *s, size_t n); /* NUL-terminated */
+
+uint64_t sl_pat_hash(const void *p, size_t n, uint64_t seed);
+
+/* ---- Normalised patterns ---------------------------------------------- */
+
+enum sl_pat_op {
+    OP_EXACT,       /* lit */
+    OP_PREFIX,      /* s */
+    OP_PREFIX_IC,   /* s (folded) */
+    OP_SUFFIX,      /* s */
+    OP_SUFFIX_IC,   /* s (folded) */
+    OP_EIC,         /* s (folded) */
+    OP_WILDCARD,    /* glob */
+    OP_NUMERIC,     /* lo..hi */
+    OP_CIDR,        /* s = family byte + one byte per prefix bit */
+    OP_EXISTS,      /* any leaf value */
+    OP_AB_VALUES,   /* anything-but lits[] */
+    OP_AB_PREFIX,   /* s */
+    OP_AB_SUFFIX,   /* s */
+    OP_AB_EIC,      /* lits[] (folded strings) */
+    OP_AB_WILDCARD, /* glob */
+};
+
+/* A literal value: type plus bytes; numbers are stored as 8 bytes of a
+ * canonical double so that 5, 5.0 and 5e0 are one key. */
+struct sl_pat_lit {
+    enum sl_pat_vtype type;
+    uint32_t len;
+    char *s;
+};
+
+/* A '*'-glob: literal segments between stars. */
+struct sl_pat_glob {
+    char *text;          /* unescaped segments, back to back */
+    uint32_t *seg_len;   /* nseg lengths */
+    uint32_t nseg;
+    bool lead_star, trail_star;
+};
+
+struct sl_pat_m {
+    enum sl_pat_op op;
+    uint32_t len;        /* of s */
+    char *s;
+    struct sl_pat_lit lit;
+    struct sl_pat_lit *lits;
+    uint32_t nlits;
+    struct sl_pat_glob glob;
+    double lo, hi;
+    bool lo_incl, hi_incl;
+};
+
+/* One conjunct: the field at path must exist with a value accepted by one
+ * of ms[], or (absent) must not exist at all. key is a canonical text of
+ * the whole step; equal keys mean equal steps, which the automaton shares. */
+struct sl_pat_step {
+    char *path;
+    uint32_t path_len;
+    bool absent;
+    uint8_t rank; /* evaluation order class: selective first */
+    struct sl_pat_m *ms;
+    uint32_t nms;
+    char *key;
+    uint32_t key_len;
+};
+
+/* Steps are owned by the pattern (all[]); clauses point at them, sorted by
+ * (rank, key) with duplicates removed. */
+struct sl_pat_clause {
+    struct sl_pat_step **steps;
+    uint32_t nsteps;
+};
+
+struct sl_pat_pattern {
+    enum sl_pat_dialect dialect;
+    struct sl_pat_clause *clauses;
+    uint32_t nclauses;
+    struct sl_pat_step **all;
+    uint32_t nall, all_cap;
+};
+
+/* Deep copy / free of one operator, with accounting (mem may be NULL). */
+int sl_pat_m_copy(size_t *mem, struct sl_pat_m *dst, const struct sl_pat_m *src);
+void sl_pat_m_free(size_t *mem, struct sl_pat_m *m);
+
+/* ---- Value primitives (values.c) -------------------------------------- */
+
+/* Canonical 8-byte key of a number (-0 -> 0). */
+void sl_pat_num_key(double v, char out[8]);
+/* Parses an IPv4/IPv6 literal into a trie key: family byte then one byte
+ * (0/1) per address bit. Returns key length, 0 if not an IP literal. */
+size_t sl_pat_ip_key(const char *s, size_t len, char out[129]);
+/* Glob compile: 0, or -1 with msg set. */
+int sl_pat_glob_parse(const char *s, size_t len, struct sl_pat_glob *g, char *msg, size_t msglen);
+bool sl_pat_glob_match(const struct sl_pat_glob *g, const char *s, size_t len);
+void sl_pat_glob_free(struct sl_pat_glob *g);
+/* Folds into a growable buffer (*buf, *cap); returns folded length or -1. */
+long sl_pat_fold_into(const char *s, size_t len, char **buf, size_t *cap);
+/* True when m accepts field f (used for verification and anything-but). */
+bool sl_pat_m_accepts(const struct sl_pat_m *m, const struct sl_pat_field *f, const char *folded,
+                      size_t folded_len);
+
+/* ---- Hash map of (tag, bytes) keys to pointers (hmap.c) ---------------- */
+
+struct sl_pat_hent {
+    uint64_t hash;
+    char *key; /* NULL: empty slot */
+    uint32_t len;
+    uint8_t tag;
+    void *val;
+};
+
+struct sl_pat_hmap {
+    struct sl_pat_hent *t;
+    size_t cap, n; /* cap is 0 or a power of two */
+};
+
+void *sl_pat_hmap_get(const struct sl_pat_hmap *h, uint8_t tag, const char *k, size_t len,
+                      uint64_t hash);
+/* Inserts (copying the key); SL_OK or SL_ENOMEM. The key must be absent. */
+int sl_pat_hmap_put(size_t *mem, struct sl_pat_hmap *h, uint8_t tag, const char *k, size_t len,
+                    uint64_t hash, void *val);
+void sl_pat_hmap_del(size_t *mem, struct sl_pat_hmap *h, uint8_t tag, const char *k, size_t len,
+                     uint64_t hash);
+void sl_pat_hmap_free(size_t *mem, struct sl_pat_hmap *h);
+
+/* ---- Targets: where a matched value leads ----------------------------- */
+
+struct sl_pat_ns;
+
+/* One transition: an accepted value moves to ns. m (owned copy, NULL when
+ * the index alone decides) is checked on the value before moving. refs
+ * counts the clauses sharing this transition. */
+struct sl_pat_tgt {
+    struct sl_pat_ns *ns;
+    struct sl_pat_m *m;
+    uint32_t refs;
+};
+
+struct sl_pat_tvec {
+    struct sl_pat_tgt *v;
+    uint32_t n, cap;
+};
+
+/* ---- Byte trie (trie.c): prefix, suffix (reversed), CIDR bits ---------- */
+
+struct sl_pat_tnode {
+    uint8_t *bytes;                /* sorted child labels */
+    struct sl_pat_tnode **kids;
+    uint32_t nkids, cap;
+    struct sl_pat_tvec tv;         /* targets of keys ending here */
+};
+
+/* Returns the node for key, creating the path; NULL on ENOMEM. */
+struct sl_pat_tnode *sl_pat_trie_put(size_t *mem, struct sl_pat_tnode **root, const char *k,
+                                     size_t len);
+struct sl_pat_tnode *sl_pat_trie_find(struct sl_pat_tnode *root, const char *k, size_t len);
+/* Frees nodes on key's path that hold no targets and no children. */
+void sl_pat_trie_prune(size_t *mem, struct sl_pat_tnode **root, const char *k, size_t len);
+
+/* ---- Interval tree for numeric ranges (numtree.c): a treap ordered by
+ * low end, augmented with the subtree's highest high end. */
+struct sl_pat_inode {
+    double lo, hi, max_hi;
+    bool lo_incl, hi_incl, max_incl;
+    uint32_t prio;
+    struct sl_pat_inode *l, *r;
+    struct sl_pat_ns *ns;
+    uint32_t refs;
+};
+
+/* Adds a reference to (interval, ns): SL_OK or SL_ENOMEM. */
+int sl_pat_itree_add(size_t *mem, struct sl_pat_inode **root, const struct sl_pat_m *m,
+                     struct sl_pat_ns *ns);
+void sl_pat_itree_del(size_t *mem, struct sl_pat_inode **root, const struct sl_pat_m *m,
+                      struct sl_pat_ns *ns);
+typedef int (*sl_pat_emit_fn)(void *ctx, struct sl_pat_ns *ns);
+/* Calls emit for every interval containing x; stops at a non-zero return. */
+int sl_pat_itree_stab(const struct sl_pat_inode *n, double x, sl_pat_emit_fn emit, void *ctx);
+
+#endif
