@@ -213,13 +213,14 @@ static int sns_attr(struct walk *w, const char *name, const json_t *a, char *msg
         snprintf(msg, msglen, "message attribute %s has no string Value", name);
         return SL_EINVAL;
     }
-    if (strcmp(type, "String.Array") == 0) {
+    size_t tlen = strlen(type);
+    if (tlen >= 6 && strcmp(type + tlen - 6, ".Array") == 0) {
         json_error_t jerr;
         json_t *arr = json_loads(val, JSON_DECODE_ANY | JSON_DECODE_INT_AS_REAL, &jerr);
         if (!json_is_array(arr)) {
             json_decref(arr);
-            snprintf(msg, msglen, "message attribute %s: String.Array value is not a JSON array",
-                     name);
+            snprintf(msg, msglen, "message attribute %s: %s value is not a JSON array", name,
+                     type);
             return SL_EINVAL;
         }
         int rc = walk_value(w, arr);

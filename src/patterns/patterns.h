@@ -88,7 +88,8 @@ int sl_pat_flatten(const json_t *event, struct sl_pat_fields *fs);
 /* Flattens SNS message attributes given as a JSON object
  * {"name": {"Type"|"DataType": "...", "Value"|"StringValue": "..."}}.
  * String and String.* give string fields, Number and Number.* a number
- * field, String.Array one field per element of the JSON array in Value;
+ * field, String.Array and Number.Array one field per element of the JSON
+ * array in Value;
  * Binary attributes are skipped. Returns SL_OK, SL_ENOMEM, or SL_EINVAL for
  * an attribute that is not of this form (msg, if not NULL, says which). */
 int sl_pat_flatten_sns_attributes(const json_t *attrs, struct sl_pat_fields *fs,
