@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "api/http/h1.h"
+#include "api/http/h2.h"
+#include "api/http/tls.h"
 
 /* Output past HIGH stops reading (a client that sends without reading
  * cannot make us buffer without bound); reading resumes below LOW. */
@@ -14,7 +16,9 @@
  * this long so the peer sees our answer rather than a reset. */
 #define LINGER_MS 500
 
-enum proto { P_DETECT, P_H1, P_REFUSE };
+#define TLS_RECORD_BYTE 0x16 /* a TLS handshake record opens every ClientHello */
+
+enum proto { P_DETECT, P_TLS_HANDSHAKE, P_H1, P_H2, P_REFUSE };
 
 struct sl_http_conn {
     uv_tcp_t tcp;
@@ -24,6 +28,8 @@ struct sl_http_conn {
     char remote[64];
     enum proto proto;
     struct sl_http_h1 *h1;
+    struct sl_http_h2 *h2;
+    struct sl_http_tls *tls;
     uint8_t detect[24];
     size_t detect_len;
     size_t out_queued;   /* bytes handed to uv_write and not yet done */
@@ -50,6 +56,8 @@ static void on_handle_closed(uv_handle_t *hd)
         return;
     struct sl_http_conn_set *set = c->set;
     sl_http_h1_free(c->h1);
+    sl_http_h2_free(c->h2);
+    sl_http_tls_free(c->tls);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -102,9 +110,17 @@ static void linger(struct sl_http_conn *c)
     update_reading(c);
 }
 
+static void flush_tls(struct sl_http_conn *c);
+
 static void start_closing(struct sl_http_conn *c)
 {
+    if (c->closing)
+        return;
     c->closing = true;
+    if (c->tls) {
+        sl_http_tls_shutdown(c->tls);
+        flush_tls(c);
+    }
     if (c->out_queued == 0)
         linger(c);
     else
@@ -137,8 +153,11 @@ static void on_write(uv_write_t *req, int status)
         linger(c);
         return;
     }
-    if (c->out_queued < OUT_LOW_WATER)
+    if (c->out_queued < OUT_LOW_WATER) {
         update_reading(c);
+        if (c->proto == P_H2)
+            sl_http_h2_pump(c->h2);
+    }
 }
 
 static void raw_write(struct sl_http_conn *c, const void *data, size_t len)
@@ -164,11 +183,40 @@ static void raw_write(struct sl_http_conn *c, const void *data, size_t len)
         update_reading(c);
 }
 
+static void flush_tls(struct sl_http_conn *c)
+{
+    size_t n;
+    while ((n = sl_http_tls_take_output(c->tls, (uint8_t *)c->set->tbuf, sizeof(c->set->tbuf))))
+        raw_write(c, c->set->tbuf, n);
+}
+
+/* Plaintext from a session to the peer. */
+static void conn_write(struct sl_http_conn *c, const void *data, size_t len)
+{
+    if (!c->tls) {
+        raw_write(c, data, len);
+        return;
+    }
+    if (c->aborted || c->lingering)
+        return;
+    if (sl_http_tls_write(c->tls, data, len) < 0) {
+        abort_conn(c);
+        return;
+    }
+    flush_tls(c);
+}
+
 /* ---- session io --------------------------------------------------------- */
 
 static void io_write(void *ctx, const void *buf, size_t len)
 {
-    raw_write(ctx, buf, len);
+    conn_write(ctx, buf, len);
+}
+
+static bool io_can_write(void *ctx)
+{
+    struct sl_http_conn *c = ctx;
+    return !c->aborted && !c->lingering && c->out_queued < OUT_HIGH_WATER;
 }
 
 static void io_close(void *ctx)
@@ -190,18 +238,57 @@ static uint64_t io_now(void *ctx)
 }
 
 static const struct sl_http_h1_io h1_io_tmpl = { NULL, io_write, io_close, io_pause_read, io_now };
+static const struct sl_http_h2_io h2_io_tmpl = { NULL, io_write, io_close, io_can_write, io_now };
 
 /* ---- input -------------------------------------------------------------- */
 
-static int start_h1(struct sl_http_conn *c, bool tls)
+static int start_h1(struct sl_http_conn *c)
 {
     struct sl_http_h1_io io = h1_io_tmpl;
     io.ctx = c;
-    c->h1 = sl_http_h1_new(c->set->env, &io, c->remote, tls);
+    c->h1 = sl_http_h1_new(c->set->env, &io, c->remote, c->tls != NULL);
     if (!c->h1)
         return -1;
     c->proto = P_H1;
     return 0;
+}
+
+static int start_h2(struct sl_http_conn *c)
+{
+    struct sl_http_h2_io io = h2_io_tmpl;
+    io.ctx = c;
+    c->h2 = sl_http_h2_new(c->set->env, &io, c->remote, c->tls != NULL);
+    if (!c->h2)
+        return -1;
+    c->proto = P_H2;
+    return 0;
+}
+
+static void deliver(struct sl_http_conn *c, const uint8_t *data, size_t len);
+
+/* The h1 session saw "Upgrade: h2c": switch, and hand it the rest. */
+static void upgrade_h2c(struct sl_http_conn *c, const uint8_t *rest, size_t len)
+{
+    static const char sw[] = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n"
+                             "Upgrade: h2c\r\n\r\n";
+    struct sl_http_exchange *x = sl_http_h1_take_upgrade(c->h1);
+    sl_http_h1_free(c->h1);
+    c->h1 = NULL;
+    c->proto_paused = false;
+    conn_write(c, sw, sizeof(sw) - 1);
+    if (start_h2(c) < 0) {
+        sl_http_exchange_free(x);
+        abort_conn(c);
+        return;
+    }
+    if (sl_http_h2_upgrade(c->h2, x) < 0) {
+        if (c->set->env->stats)
+            c->set->env->stats->rejects[SL_HTTP_REJECT_MALFORMED]++;
+        sl_http_h2_goaway(c->h2);
+        return;
+    }
+    deliver(c, rest, len);
+    sl_http_h2_pump(c->h2);
 }
 
 static void deliver(struct sl_http_conn *c, const uint8_t *data, size_t len)
@@ -215,18 +302,67 @@ static void deliver(struct sl_http_conn *c, const uint8_t *data, size_t len)
         c->detect_len += take;
         data += take;
         len -= take;
-        if (memcmp(c->detect, h2_preface, c->detect_len) == 0 &&
-            c->detect_len < sizeof(h2_preface))
+        bool prefix = memcmp(c->detect, h2_preface, c->detect_len) == 0;
+        if (prefix && c->detect_len < sizeof(h2_preface))
             return;
-        if (start_h1(c, false) < 0) {
+        bool h2 = prefix;
+        if ((h2 ? start_h2(c) : start_h1(c)) < 0) {
             abort_conn(c);
             return;
         }
         deliver(c, c->detect, c->detect_len);
     }
-    if (c->proto == P_H1 && len) {
+    if (len == 0 || c->closing || c->aborted)
+        return;
+    if (c->proto == P_H1) {
         size_t consumed;
-        sl_http_h1_feed(c->h1, data, len, &consumed);
+        if (sl_http_h1_feed(c->h1, data, len, &consumed) == SL_HTTP_H1_UPGRADE)
+            upgrade_h2c(c, data + consumed, len - consumed);
+    } else if (c->proto == P_H2) {
+        if (sl_http_h2_feed(c->h2, data, len) < 0)
+            start_closing(c);
+    }
+}
+
+/* Ciphertext in: drive the handshake, pick the protocol by ALPN, and pass
+ * plaintext on. */
+static void tls_input(struct sl_http_conn *c, const uint8_t *data, size_t len)
+{
+    struct sl_http_stats *st = c->set->env->stats;
+    if (sl_http_tls_push(c->tls, data, len) < 0) {
+        abort_conn(c);
+        return;
+    }
+    for (;;) {
+        int n = sl_http_tls_read(c->tls, (uint8_t *)c->set->pbuf, sizeof(c->set->pbuf));
+        flush_tls(c);
+        if (c->aborted || c->closing)
+            return;
+        if (c->proto == P_TLS_HANDSHAKE && sl_http_tls_handshake_done(c->tls)) {
+            if (st)
+                st->tls_handshakes++;
+            if ((sl_http_tls_alpn_h2(c->tls) ? start_h2(c) : start_h1(c)) < 0) {
+                abort_conn(c);
+                return;
+            }
+            if (c->proto == P_H2)
+                sl_http_h2_pump(c->h2);
+        }
+        if (n < 0) {
+            if (c->proto == P_TLS_HANDSHAKE) {
+                if (st)
+                    st->rejects[SL_HTTP_REJECT_TLS]++;
+                abort_conn(c);
+            } else if (c->proto == P_H1) {
+                sl_http_h1_eof(c->h1); /* close_notify or a broken record */
+            } else {
+                start_closing(c);
+            }
+            return;
+        }
+        if (n == 0)
+            return;
+        deliver(c, (const uint8_t *)c->set->pbuf, (size_t)n);
     }
 }
 
@@ -249,13 +385,29 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
             sl_http_h1_eof(c->h1);
             return;
         }
+        if (nread == UV_EOF && !c->lingering && !c->closing && c->proto == P_H2) {
+            start_closing(c); /* answers already queued still go out */
+            return;
+        }
         abort_conn(c);
         return;
     }
     if (c->lingering || c->closing)
         return;
     c->last_activity_ms = uv_now(c->set->loop);
-    deliver(c, (const uint8_t *)buf->base, (size_t)nread);
+    const uint8_t *data = (const uint8_t *)buf->base;
+    if (c->proto == P_DETECT && c->detect_len == 0 && c->set->tls && data[0] == TLS_RECORD_BYTE) {
+        c->tls = sl_http_tls_new(c->set->tls);
+        if (!c->tls) {
+            abort_conn(c);
+            return;
+        }
+        c->proto = P_TLS_HANDSHAKE;
+    }
+    if (c->tls)
+        tls_input(c, data, (size_t)nread);
+    else
+        deliver(c, data, (size_t)nread);
 }
 
 static void update_reading(struct sl_http_conn *c)
@@ -288,11 +440,28 @@ static void on_tick(uv_timer_t *t)
     }
     if (c->closing || c->proto == P_REFUSE)
         return;
-    if (c->proto == P_DETECT) {
-        if (now - c->accepted_ms >= cfg->idle_timeout_ms) {
+    if (c->proto == P_DETECT || c->proto == P_TLS_HANDSHAKE) {
+        /* Nothing decodable yet: the tighter of the two timeouts applies. */
+        uint64_t limit = cfg->idle_timeout_ms < cfg->request_timeout_ms ? cfg->idle_timeout_ms
+                                                                        : cfg->request_timeout_ms;
+        if (now - c->accepted_ms >= limit) {
+            if (st) {
+                if (c->proto == P_TLS_HANDSHAKE)
+                    st->rejects[SL_HTTP_REJECT_TLS]++;
+                else
+                    st->idle_closes++;
+            }
+            abort_conn(c);
+        }
+        return;
+    }
+    if (c->proto == P_H2) {
+        sl_http_h2_expire(c->h2, now, cfg->request_timeout_ms);
+        if (!c->closing && !sl_http_h2_busy(c->h2) &&
+            now - c->last_activity_ms >= cfg->idle_timeout_ms) {
             if (st)
                 st->idle_closes++;
-            abort_conn(c);
+            sl_http_h2_goaway(c->h2);
         }
         return;
     }

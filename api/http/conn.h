@@ -20,7 +20,10 @@ struct sl_http_conn_set {
     unsigned refusing;             /* connections being told 503 */
     void (*on_empty)(void *arg);   /* fired when the last connection is freed */
     void *on_empty_arg;
-    char rbuf[65536];              /* shared read buffer */
+    /* Shared buffers: each read is consumed before the loop runs another. */
+    char rbuf[65536];              /* from the socket */
+    char pbuf[16384];              /* decrypted */
+    char tbuf[16384];              /* encrypted, on its way to uv_write */
 };
 
 /* Accepts one pending connection from listener. Over the limit it gets a

@@ -53,6 +53,7 @@ struct sl_http_exchange {
     struct sl_http_exchange *next, *prev;
     int32_t stream_id;
     uint64_t started_ms;
+    size_t header_bytes;
     unsigned flags;
     struct sl_http_buf out;        /* h1: serialized response; h2: response body */
     size_t out_off;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "api/http/conn.h"
+#include "api/http/tls.h"
 
 struct sl_http_server {
     uv_loop_t *loop;
@@ -13,6 +14,7 @@ struct sl_http_server {
     struct sl_http_env env;
     struct sl_http_stats stats;
     struct sl_http_conn_set conns;
+    struct sl_http_tls_ctx *tls;
     char *host;
     int port;
     bool listener_closed;
@@ -41,6 +43,7 @@ static void maybe_finish_close(struct sl_http_server *s)
         return;
     void (*cb)(void *) = s->close_cb;
     void *data = s->close_data;
+    sl_http_tls_ctx_free(s->tls);
     free(s->host);
     free(s);
     if (cb)
@@ -90,11 +93,21 @@ int sl_http_server_start(struct sl_http_server **out, uv_loop_t *loop,
         goto err_after_alloc;
     }
     s->env.cfg.host = s->host;
+    /* The files are read now; the config's paths are not kept. */
+    s->env.cfg.tls_cert_file = s->env.cfg.tls_key_file = NULL;
     if (s->env.cfg.max_streams == 0 || s->env.cfg.max_connections == 0 ||
         s->env.cfg.idle_timeout_ms == 0 || s->env.cfg.request_timeout_ms == 0) {
         snprintf(errmsg, errmsg_len, "max_streams, max_connections and timeouts must be > 0");
         goto err_after_alloc;
     }
+    if ((c->tls_cert_file && *c->tls_cert_file) != (c->tls_key_file && *c->tls_key_file)) {
+        snprintf(errmsg, errmsg_len, "TLS needs both tls_cert_file and tls_key_file");
+        goto err_after_alloc;
+    }
+    if (c->tls_cert_file && *c->tls_cert_file &&
+        sl_http_tls_ctx_new(&s->tls, c->tls_cert_file, c->tls_key_file, errmsg, errmsg_len) < 0)
+        goto err_after_alloc;
+    s->conns.tls = s->tls;
     s->conns.loop = loop;
     s->conns.env = &s->env;
     s->conns.on_empty = on_conns_empty;
@@ -128,6 +141,7 @@ err_after_listener:
     uv_close((uv_handle_t *)&s->listener, on_listener_closed);
     return -1;
 err_after_alloc:
+    sl_http_tls_ctx_free(s->tls);
     free(s->host);
     free(s);
     return -1;

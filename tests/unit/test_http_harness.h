@@ -35,12 +35,12 @@ struct deferred {
     char body[64];
 };
 
-static void deferred_closed(uv_handle_t *h)
+static inline void deferred_closed(uv_handle_t *h)
 {
     free(h->data);
 }
 
-static void deferred_fire(uv_timer_t *t)
+static inline void deferred_fire(uv_timer_t *t)
 {
     struct deferred *d = t->data;
     static const struct sl_http_header ct = { "content-type", 12, "text/plain", 10 };
@@ -48,7 +48,7 @@ static void deferred_fire(uv_timer_t *t)
     uv_close((uv_handle_t *)t, deferred_closed);
 }
 
-static long query_num(const char *q, const char *key)
+static inline long query_num(const char *q, const char *key)
 {
     const char *p = strstr(q, key);
     return p ? strtol(p + strlen(key), NULL, 10) : 0;
@@ -57,7 +57,7 @@ static long query_num(const char *q, const char *key)
 /* /echo: the body back; /big?n=N: N bytes of 'x'; /defer?ms=N&v=K: "K"
  * after N ms; /info: method, path, query, version, authority, body size,
  * x-test header; anything else: "ok". */
-static void harness_handler(void *data, struct sl_http_exchange *x, const struct sl_http_request *r)
+static inline void harness_handler(void *data, struct sl_http_exchange *x, const struct sl_http_request *r)
 {
     struct harness *h = data;
     static const struct sl_http_header ct = { "content-type", 12, "text/plain", 10 };
@@ -89,14 +89,14 @@ static void harness_handler(void *data, struct sl_http_exchange *x, const struct
     }
 }
 
-static void *harness_run(void *arg)
+static inline void *harness_run(void *arg)
 {
     struct harness *h = arg;
     uv_run(&h->loop, UV_RUN_DEFAULT);
     return NULL;
 }
 
-static void harness_server_closed(void *data)
+static inline void harness_server_closed(void *data)
 {
     struct harness *h = data;
     h->closed = 1;
@@ -104,7 +104,7 @@ static void harness_server_closed(void *data)
     uv_stop(&h->loop); /* deferred answers may still be pending */
 }
 
-static void harness_stop_cb(uv_async_t *a)
+static inline void harness_stop_cb(uv_async_t *a)
 {
     struct harness *h = a->data;
     sl_http_server_close(h->srv, harness_server_closed, h);
@@ -112,7 +112,7 @@ static void harness_stop_cb(uv_async_t *a)
 
 /* Answers what is still deferred (the exchanges are orphaned by now, so
  * this only frees them). */
-static void harness_walk_close(uv_handle_t *hd, void *arg)
+static inline void harness_walk_close(uv_handle_t *hd, void *arg)
 {
     (void)arg;
     if (uv_is_closing(hd))
@@ -125,7 +125,7 @@ static void harness_walk_close(uv_handle_t *hd, void *arg)
 
 /* Starts the server on 127.0.0.1, port 0, with cfg tweaks applied by the
  * caller (cfg may be NULL for defaults). */
-static struct harness *harness_start(const struct sl_http_config *cfg)
+static inline struct harness *harness_start(const struct sl_http_config *cfg)
 {
     struct harness *h = calloc(1, sizeof(*h));
     struct sl_http_config c;
@@ -148,7 +148,7 @@ static struct harness *harness_start(const struct sl_http_config *cfg)
     return h;
 }
 
-static void harness_stop(struct harness *h)
+static inline void harness_stop(struct harness *h)
 {
     uv_async_send(&h->stop);
     pthread_join(h->thread, NULL);
@@ -162,7 +162,7 @@ static void harness_stop(struct harness *h)
     free(h);
 }
 
-static uint64_t now_ms(void)
+static inline uint64_t now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -171,7 +171,7 @@ static uint64_t now_ms(void)
 
 /* ---- raw sockets -------------------------------------------------------- */
 
-static int raw_connect(int port)
+static inline int raw_connect(int port)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
@@ -183,7 +183,7 @@ static int raw_connect(int port)
     return fd;
 }
 
-static void raw_send(int fd, const void *buf, size_t len)
+static inline void raw_send(int fd, const void *buf, size_t len)
 {
     const char *p = buf;
     while (len) {
@@ -198,7 +198,7 @@ static void raw_send(int fd, const void *buf, size_t len)
 /* Reads until the peer closes, until `until` appears (if not NULL), or
  * timeout_ms passes. Returns bytes read (NUL-terminated in out); *eof says
  * whether the peer closed. */
-static size_t raw_recv(int fd, char *out, size_t cap, const char *until, int timeout_ms, int *eof)
+static inline size_t raw_recv(int fd, char *out, size_t cap, const char *until, int timeout_ms, int *eof)
 {
     size_t n = 0;
     uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
@@ -226,7 +226,7 @@ static size_t raw_recv(int fd, char *out, size_t cap, const char *until, int tim
     return n;
 }
 
-static int count_substr(const char *s, const char *sub)
+static inline int count_substr(const char *s, const char *sub)
 {
     int n = 0;
     for (const char *p = strstr(s, sub); p; p = strstr(p + 1, sub))
@@ -241,7 +241,7 @@ struct cbuf {
     size_t len;
 };
 
-static size_t cbuf_write(char *d, size_t sz, size_t n, void *u)
+static inline size_t cbuf_write(char *d, size_t sz, size_t n, void *u)
 {
     struct cbuf *b = u;
     b->p = realloc(b->p, b->len + sz * n + 1);
@@ -251,7 +251,7 @@ static size_t cbuf_write(char *d, size_t sz, size_t n, void *u)
     return sz * n;
 }
 
-static CURL *curl_for(struct harness *h, const char *path_query, struct cbuf *body)
+static inline CURL *curl_for(struct harness *h, const char *path_query, struct cbuf *body)
 {
     char url[512];
     snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", h->port, path_query);
@@ -261,6 +261,7 @@ static CURL *curl_for(struct harness *h, const char *path_query, struct cbuf *bo
     curl_easy_setopt(c, CURLOPT_WRITEDATA, body);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 10000L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    if (getenv("CURL_VERBOSE")) curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
     return c;
 }
 
