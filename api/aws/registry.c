@@ -223,34 +223,6 @@ err_after_obj:
     return NULL;
 }
 
-static int call(const sl_aws_service *svc, const sl_aws_op *op,
-                const sl_aws_ctx *base, sl_aws_protocol proto, json_t *input,
-                json_t **output, sl_aws_error *err)
-{
-    sl_aws_ctx ctx = *base;
-    ctx.service = svc->name;
-    ctx.operation = op->name;
-    ctx.protocol = proto;
-    ctx.service_data = svc->data;
-    *output = NULL;
-    memset(err, 0, sizeof(*err));
-    int rc = op->fn(&ctx, input, output, err);
-    if (rc != 0) {
-        if (*output) {
-            json_decref(*output);
-            *output = NULL;
-        }
-        if (!err->code[0])
-            sl_aws_error_set(err, 500, false, "InternalFailure",
-                             "The request processing has failed because of "
-                             "an unknown error, exception or failure.");
-        if (!err->http_status)
-            err->http_status = 400;
-        return -1;
-    }
-    return 0;
-}
-
 static int json_body(sl_aws_response *resp, const json_t *output)
 {
     char *s = output ? json_dumps(output, JSON_COMPACT) : strdup("{}");
@@ -261,17 +233,140 @@ static int json_body(sl_aws_response *resp, const json_t *output)
     return 0;
 }
 
-int sl_aws_dispatch(const sl_aws_registry *r, const sl_aws_http_request *req,
-                    const sl_aws_ctx *ctx, sl_aws_response *resp)
+/* One decoded request whose handler has not answered yet. The context's
+ * strings are copied so the HTTP request may go away meanwhile. */
+struct sl_aws_call {
+    const sl_aws_service *svc;
+    const sl_aws_op_model *om; /* awsQuery: the output shape */
+    sl_aws_protocol proto;
+    json_t *input;
+    sl_aws_ctx ctx;
+    char account[SL_AWS_ACCOUNT_LEN + 1];
+    char region[64];
+    char request_id[80];
+    char host[256];
+    sl_aws_done_fn done;
+    void *data;
+};
+
+static void call_finish(sl_aws_call *c, sl_aws_response *resp)
+{
+    c->done(c->data, resp);
+    json_decref(c->input);
+    free(c);
+}
+
+void sl_aws_call_fail(sl_aws_call *c, const sl_aws_error *err_in)
+{
+    sl_aws_response resp;
+    sl_aws_error err = *err_in;
+    if (!err.code[0])
+        sl_aws_error_set(&err, 500, false, "InternalFailure",
+                         "The request processing has failed because of an "
+                         "unknown error, exception or failure.");
+    if (!err.http_status)
+        err.http_status = 400;
+    if (sl_aws_error_response(c->svc, c->proto, &err, c->ctx.request_id, &resp) < 0)
+        sl_aws_response_free(&resp);
+    call_finish(c, &resp);
+}
+
+void sl_aws_call_reply(sl_aws_call *c, json_t *output)
+{
+    sl_aws_response resp;
+    const char *rid = c->ctx.request_id;
+    int rc;
+    memset(&resp, 0, sizeof(resp));
+    resp.status = 200;
+    if (rid)
+        add_header(&resp, "x-amzn-RequestId", rid);
+    if (c->proto == SL_AWS_PROTO_QUERY) {
+        sl_aws_buf b = SL_AWS_BUF_INIT;
+        resp.content_type = "text/xml";
+        rc = sl_aws_xml_query_response(c->svc->model, c->om, output, rid, &b);
+        resp.body = rc < 0 ? NULL : sl_aws_buf_steal(&b, &resp.body_len);
+        sl_aws_buf_free(&b);
+        rc = resp.body ? 0 : -1;
+    } else {
+        resp.content_type = c->proto == SL_AWS_PROTO_JSON ? json_ctype(c->svc)
+                                                          : "application/json";
+        rc = json_body(&resp, output);
+    }
+    json_decref(output);
+    if (rc < 0) {
+        sl_aws_error err;
+        sl_aws_response_free(&resp);
+        sl_aws_error_set(&err, 500, false, "InternalFailure", "Out of memory.");
+        sl_aws_call_fail(c, &err);
+        return;
+    }
+    call_finish(c, &resp);
+}
+
+static void copy_str(char *dst, size_t cap, const char *src, const char **field)
+{
+    snprintf(dst, cap, "%s", src ? src : "");
+    *field = src ? dst : NULL;
+}
+
+/* Hands the decoded request to its handler; the call answers through
+ * sl_aws_call_reply / sl_aws_call_fail, now or later. */
+static void call_handler(const sl_aws_service *svc, const sl_aws_op *op,
+                         const sl_aws_op_model *om, const sl_aws_ctx *base,
+                         sl_aws_protocol proto, json_t *input,
+                         sl_aws_done_fn done, void *data)
 {
     sl_aws_error err;
+    sl_aws_call *c = calloc(1, sizeof(*c));
+    if (!c) {
+        sl_aws_response resp;
+        sl_aws_error_set(&err, 500, false, "InternalFailure", "Out of memory.");
+        json_decref(input);
+        if (sl_aws_error_response(svc, proto, &err, base->request_id, &resp) < 0)
+            sl_aws_response_free(&resp);
+        done(data, &resp);
+        return;
+    }
+    c->svc = svc;
+    c->om = om;
+    c->proto = proto;
+    c->input = input;
+    c->done = done;
+    c->data = data;
+    c->ctx = *base;
+    copy_str(c->account, sizeof(c->account), base->account_id, &c->ctx.account_id);
+    copy_str(c->region, sizeof(c->region), base->region, &c->ctx.region);
+    copy_str(c->request_id, sizeof(c->request_id), base->request_id, &c->ctx.request_id);
+    copy_str(c->host, sizeof(c->host), base->host, &c->ctx.host);
+    c->ctx.service = svc->name;
+    c->ctx.operation = op->name;
+    c->ctx.protocol = proto;
+    c->ctx.service_data = svc->data;
+    if (op->async_fn) {
+        op->async_fn(c, &c->ctx, input);
+        return;
+    }
+    json_t *output = NULL;
     memset(&err, 0, sizeof(err));
-    memset(resp, 0, sizeof(*resp));
+    if (op->fn(&c->ctx, input, &output, &err) != 0) {
+        json_decref(output);
+        sl_aws_call_fail(c, &err);
+        return;
+    }
+    sl_aws_call_reply(c, output);
+}
+
+void sl_aws_dispatch_async(const sl_aws_registry *r, const sl_aws_http_request *req,
+                           const sl_aws_ctx *ctx, sl_aws_done_fn done, void *data)
+{
+    sl_aws_error err;
+    sl_aws_response resp;
+    memset(&err, 0, sizeof(err));
     const sl_aws_service *svc = NULL;
     const sl_aws_op *op = NULL;
-    json_t *input = NULL, *output = NULL;
+    const sl_aws_op_model *om = NULL;
+    json_t *input = NULL;
     sl_aws_protocol proto = sl_aws_detect_protocol(req);
-    const char *rid = ctx->request_id;
 
     if (proto == SL_AWS_PROTO_JSON) {
         const char *prefix;
@@ -296,14 +391,6 @@ int sl_aws_dispatch(const sl_aws_registry *r, const sl_aws_http_request *req,
         input = sl_aws_json_decode_body(req->body, req->body_len, &err);
         if (!input)
             goto err_respond;
-        if (call(svc, op, ctx, proto, input, &output, &err) < 0)
-            goto err_respond;
-        resp->status = 200;
-        resp->content_type = json_ctype(svc);
-        if (rid)
-            add_header(resp, "x-amzn-RequestId", rid);
-        if (json_body(resp, output) < 0)
-            goto err_oom;
     } else if (proto == SL_AWS_PROTO_QUERY) {
         svc = sl_aws_registry_find(r, req->service);
         if (!svc || !(svc->protocols & SL_AWS_PROTO_QUERY)) {
@@ -315,7 +402,6 @@ int sl_aws_dispatch(const sl_aws_registry *r, const sl_aws_http_request *req,
         json_t *params = query_params(req, &err);
         if (!params)
             goto err_respond;
-        const sl_aws_op_model *om;
         int rc = sl_aws_query_decode(svc->model, params, &om, &input, &err);
         json_decref(params);
         if (rc < 0)
@@ -327,20 +413,6 @@ int sl_aws_dispatch(const sl_aws_registry *r, const sl_aws_http_request *req,
                              "service.", om->name);
             goto err_respond;
         }
-        if (call(svc, op, ctx, proto, input, &output, &err) < 0)
-            goto err_respond;
-        sl_aws_buf b = SL_AWS_BUF_INIT;
-        if (sl_aws_xml_query_response(svc->model, om, output, rid, &b) < 0) {
-            sl_aws_buf_free(&b);
-            goto err_oom;
-        }
-        resp->status = 200;
-        resp->content_type = "text/xml";
-        if (rid)
-            add_header(resp, "x-amzn-RequestId", rid);
-        resp->body = sl_aws_buf_steal(&b, &resp->body_len);
-        if (!resp->body)
-            goto err_oom;
     } else {
         svc = sl_aws_registry_find(r, req->service);
         if (!svc || !(svc->protocols & SL_AWS_PROTO_REST)) {
@@ -363,24 +435,39 @@ int sl_aws_dispatch(const sl_aws_registry *r, const sl_aws_http_request *req,
                              "Invalid request path.");
             goto err_respond;
         }
-        if (call(svc, op, ctx, proto, input, &output, &err) < 0)
-            goto err_respond;
-        resp->status = 200;
-        resp->content_type = "application/json";
-        if (rid)
-            add_header(resp, "x-amzn-RequestId", rid);
-        if (json_body(resp, output) < 0)
-            goto err_oom;
     }
-    json_decref(input);
-    json_decref(output);
-    return 0;
+    call_handler(svc, op, om, ctx, proto, input, done, data);
+    return;
 
-err_oom:
-    sl_aws_response_free(resp);
-    sl_aws_error_set(&err, 500, false, "InternalFailure", "Out of memory.");
 err_respond:
     json_decref(input);
-    json_decref(output);
-    return sl_aws_error_response(svc, proto, &err, rid, resp);
+    if (sl_aws_error_response(svc, proto, &err, ctx->request_id, &resp) < 0)
+        sl_aws_response_free(&resp);
+    done(data, &resp);
+}
+
+struct sync_result {
+    sl_aws_response *resp;
+    int answered;
+};
+
+static void sync_done(void *data, sl_aws_response *resp)
+{
+    struct sync_result *r = data;
+    *r->resp = *resp;
+    r->answered = 1;
+}
+
+int sl_aws_dispatch(const sl_aws_registry *r, const sl_aws_http_request *req,
+                    const sl_aws_ctx *ctx, sl_aws_response *resp)
+{
+    struct sync_result res = {.resp = resp, .answered = 0};
+    memset(resp, 0, sizeof(*resp));
+    sl_aws_dispatch_async(r, req, ctx, sync_done, &res);
+    if (!res.answered) {
+        /* An asynchronous handler took the call: only the async form can
+         * wait for it. */
+        return -1;
+    }
+    return resp->body ? 0 : -1;
 }

@@ -28,6 +28,7 @@
 #include <jansson.h>
 
 #include "api/aws/buf.h"
+#include "api/aws/call.h"
 #include "api/aws/error.h"
 #include "api/aws/model.h"
 #include "api/aws/restjson.h"
@@ -56,8 +57,9 @@ typedef int (*sl_aws_handler_fn)(const sl_aws_ctx *ctx, json_t *input,
                                  json_t **output, sl_aws_error *err);
 
 typedef struct sl_aws_op {
-    const char *name;        /* operation name as in the model */
-    sl_aws_handler_fn fn;
+    const char *name;         /* operation name as in the model */
+    sl_aws_handler_fn fn;     /* synchronous handler, or */
+    sl_aws_async_fn async_fn; /* one that answers its call later (call.h) */
 } sl_aws_op;
 
 typedef struct sl_aws_service {
@@ -130,10 +132,20 @@ void sl_aws_response_free(sl_aws_response *resp);
  * type or an Action query parameter -> QUERY; otherwise REST. */
 sl_aws_protocol sl_aws_detect_protocol(const sl_aws_http_request *req);
 
-/* Decodes, calls the handler and fills resp (always; errors become error
- * responses in the right shape). ctx supplies account/region/request id/
- * host; dispatch fills service/operation/protocol in a copy. Returns 0, or
- * -1 only when even an error response could not be built (out of memory). */
+/* Receives the response of one request; resp's body passes to the callee
+ * (sl_aws_response_free). */
+typedef void (*sl_aws_done_fn)(void *data, sl_aws_response *resp);
+
+/* Decodes, calls the handler and calls done exactly once with the
+ * response (errors become error responses in the request's protocol), now
+ * or, for an asynchronous handler, later. ctx supplies account/region/
+ * request id/host; the call keeps its own copy. */
+void sl_aws_dispatch_async(const sl_aws_registry *r, const sl_aws_http_request *req,
+                           const sl_aws_ctx *ctx, sl_aws_done_fn done, void *data);
+
+/* The same for synchronous handlers: fills resp and returns 0, or -1 when
+ * no response could be built (out of memory) or the handler is
+ * asynchronous. */
 int sl_aws_dispatch(const sl_aws_registry *r, const sl_aws_http_request *req,
                     const sl_aws_ctx *ctx, sl_aws_response *resp);
 

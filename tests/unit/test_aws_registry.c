@@ -23,7 +23,7 @@ static int h_create_queue(const sl_aws_ctx *ctx, json_t *in, json_t **out,
                                "The specified queue does not exist.");
         return -1;
     }
-    *out = json_pack("{s:s++++}", "QueueUrl", "http://", ctx->host, "/",
+    *out = json_pack("{s:s+++}", "QueueUrl", "http://", ctx->host, "/",
                      ctx->account_id);
     json_string_set(json_object_get(*out, "QueueUrl"),
                     "http://h/000000000000/q");
@@ -62,9 +62,9 @@ static int h_get_rest_api(const sl_aws_ctx *ctx, json_t *in, json_t **out,
 }
 
 static const sl_aws_op sqs_ops[] = {
-    {"CreateQueue", h_create_queue},
-    {"DeleteQueue", h_delete},
-    {"PurgeQueue", h_fail_silently},
+    {.name = "CreateQueue", .fn = h_create_queue},
+    {.name = "DeleteQueue", .fn = h_delete},
+    {.name = "PurgeQueue", .fn = h_fail_silently},
 };
 
 static const sl_aws_service sqs = {
@@ -81,7 +81,7 @@ static const sl_aws_service sqs = {
     .n_ops = 3,
 };
 
-static const sl_aws_op apigw_ops[] = {{"GetRestApi", h_get_rest_api}};
+static const sl_aws_op apigw_ops[] = {{.name = "GetRestApi", .fn = h_get_rest_api}};
 static const sl_aws_rest_route apigw_routes[] = {
     {"GET", "/restapis/{restapi_id}", "GetRestApi"},
 };
@@ -125,7 +125,7 @@ static void test_registry_add_checks(void **state)
     (void)state;
     char e[128];
     sl_aws_registry *r = sl_aws_registry_new();
-    static const sl_aws_op bad_ops[] = {{"NotAnSqsOp", h_delete}};
+    static const sl_aws_op bad_ops[] = {{.name = "NotAnSqsOp", .fn = h_delete}};
     sl_aws_service s = sqs;
     s.ops = bad_ops;
     s.n_ops = 1;
