@@ -28,6 +28,7 @@ trap stop INT TERM
 
 for i in 1 2 3; do
   "$root/build/sluiced" --id "$i" --data-dir "$data/node$i" --members "$members" \
+    --credentials "$creds" \
     >>"$data/node$i.log" 2>&1 &
   pids+=($!)
 done

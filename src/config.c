@@ -13,7 +13,7 @@ static const char usage[] =
     "               [--api-addr HOST:PORT] [--members ID=RAFT/API,...] [--join]\n"
     "               [--heartbeat-ms N] [--election-ms N] [--snapshot-threshold N]\n"
     "               [--snapshot-trailing N] [--admin-token T] [--tls-cert F --tls-key F]\n"
-    "               [--log-level error|warn|info|debug]\n";
+    "               [--credentials FILE | --auth none] [--log-level error|warn|info|debug]\n";
 
 static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
@@ -144,6 +144,11 @@ static int apply(struct sl_config *c, const char *key, const char *value, char *
         c->node.snapshot_trailing = (unsigned)v;
     } else if (strcmp(key, "admin-token") == 0) {
         rv = copy(c->admin_token, sizeof c->admin_token, value);
+    } else if (strcmp(key, "credentials") == 0) {
+        rv = copy(c->credentials, sizeof c->credentials, value);
+    } else if (strcmp(key, "auth") == 0) {
+        rv = strcmp(value, "none") == 0 || strcmp(value, "sigv4") == 0 ? SL_OK : SL_EINVAL;
+        c->auth_none = strcmp(value, "none") == 0;
     } else if (strcmp(key, "tls-cert") == 0) {
         rv = copy(c->tls_cert, sizeof c->tls_cert, value);
     } else if (strcmp(key, "tls-key") == 0) {
@@ -246,6 +251,10 @@ static int finish(struct sl_config *c, char *err, size_t err_len)
     }
     if (c->node.heartbeat_ms * 2 > c->node.election_ms) {
         snprintf(err, err_len, "--election-ms must be at least twice --heartbeat-ms");
+        return SL_EINVAL;
+    }
+    if (c->credentials[0] == '\0' && !c->auth_none) {
+        snprintf(err, err_len, "give --credentials FILE, or --auth none (development only)");
         return SL_EINVAL;
     }
     if ((c->tls_cert[0] == '\0') != (c->tls_key[0] == '\0')) {

@@ -13,6 +13,8 @@ struct sl_config {
     char api_host[SL_ADDR_MAX];
     int api_port;
     char admin_token[128]; /* required on mutating /admin calls when set */
+    char credentials[1024]; /* SigV4 credentials file */
+    bool auth_none;         /* development only: no request authentication */
     char tls_cert[1024];
     char tls_key[1024];
     int log_level;

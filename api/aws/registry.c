@@ -80,7 +80,7 @@ int sl_aws_registry_add(sl_aws_registry *r, const sl_aws_service *svc,
         return -1;
     }
     for (size_t i = 0; i < svc->n_ops; i++) {
-        if (!svc->ops[i].name || !svc->ops[i].fn) {
+        if (!svc->ops[i].name || (!svc->ops[i].fn && !svc->ops[i].async_fn)) {
             snprintf(errbuf, errlen, "%s: operation %zu incomplete",
                      svc->name, i);
             return -1;

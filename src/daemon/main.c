@@ -6,6 +6,7 @@
 #include <uv.h>
 
 #include "api/admin.h"
+#include "api/gateway.h"
 #include "api/http/server.h"
 #include "raft/node.h"
 #include "src/config.h"
@@ -18,6 +19,7 @@ struct daemon {
     struct sl_node node;
     struct sl_http_server *http;
     struct sl_admin admin;
+    struct sl_gateway gateway;
     uv_signal_t sigterm, sigint;
     int exit_code;
 };
@@ -28,13 +30,13 @@ static void handle_request(void *data, struct sl_http_exchange *x, const struct 
     if (sl_admin_handle(&d->admin, x, req)) {
         return;
     }
-    sl_http_respond_error(x, 400, "UnknownOperationException",
-                          "no service handles this request");
+    sl_gateway_handle(&d->gateway, x, req);
 }
 
 static void http_closed(void *data)
 {
     struct daemon *d = data;
+    sl_gateway_close(&d->gateway);
     uv_close((uv_handle_t *)&d->sigterm, NULL);
     uv_close((uv_handle_t *)&d->sigint, NULL);
 }
@@ -76,6 +78,14 @@ int main(int argc, char **argv)
     if (sl_node_start(&d.node, d.loop, &d.cfg.node) != SL_OK) {
         sl_log(SL_LOG_ERROR, "cannot start: %s", d.node.errmsg);
         return 1;
+    }
+    if (sl_gateway_init(&d.gateway, &d.node, d.loop, d.cfg.auth_none ? NULL : d.cfg.credentials,
+                        err, sizeof err) != SL_OK) {
+        sl_log(SL_LOG_ERROR, "credentials: %s", err);
+        return 1;
+    }
+    if (d.cfg.auth_none) {
+        sl_log(SL_LOG_WARN, "--auth none: requests are not authenticated (development only)");
     }
     struct sl_http_config hc;
     sl_http_config_defaults(&hc);

@@ -66,6 +66,7 @@ class Node:
 
     def start(self, join=False, extra=()):
         args = [SLUICED, "--id", str(self.id), "--data-dir", self.data_dir,
+                "--credentials", self.cluster.credentials,
                 "--raft-addr", self.raft_addr, "--api-addr", self.api_addr,
                 "--members", self.cluster.members_flag(),
                 "--heartbeat-ms", "100", "--election-ms", "1000",
@@ -112,6 +113,9 @@ class Node:
 class Cluster:
     def __init__(self, n=3, snapshot_threshold=8192, snapshot_trailing=2048):
         self.root = tempfile.mkdtemp(prefix="sluice-it-")
+        self.credentials = os.path.join(self.root, "credentials")
+        with open(self.credentials, "w") as f:
+            f.write("test test 000000000000\nAKIDOTHER secretother 111111111111\n")
         self.snapshot_threshold = snapshot_threshold
         self.snapshot_trailing = snapshot_trailing
         ports = free_ports(2 * n)

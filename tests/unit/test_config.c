@@ -12,8 +12,8 @@
 static int parse(struct sl_config *c, char *err, const char *args)
 {
     char buf[2048];
-    char *argv[64] = {"sluiced"};
-    int argc = 1;
+    char *argv[64] = {"sluiced", "--auth", "none"};
+    int argc = 3;
     strcpy(buf, args);
     for (char *save = NULL, *t = strtok_r(buf, " ", &save); t != NULL; t = strtok_r(NULL, " ", &save)) {
         argv[argc++] = t;
@@ -66,6 +66,7 @@ static void test_bad_input_is_refused(void **state)
     assert_int_equal(parse(&c, err, "--bogus 1"), SL_EINVAL);
     assert_int_equal(parse(&c, err, "--data-dir"), SL_EINVAL);
     assert_int_equal(parse(&c, err, "--help"), 1);
+    assert_int_equal(parse(&c, err, "--auth maybe"), SL_EINVAL);
 }
 
 static void test_config_file_then_flags(void **state)

@@ -1,0 +1,103 @@
+/* Shared by the SQS gateway handlers (gateway.c, gw_queues.c,
+ * gw_messages.c); not for other modules. */
+#ifndef SL_SQS_GW_INTERNAL_H
+#define SL_SQS_GW_INTERNAL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "api/aws/call.h"
+#include "api/aws/registry.h"
+#include "src/service.h"
+#include "src/wire.h"
+
+struct sl_node;
+struct sqs_poll;
+
+struct sl_sqs_gw {
+    struct sl_node *node;
+    uv_loop_t *loop;
+    sl_aws_service svc;
+    struct sqs_poll *polls; /* parked long polls */
+    uv_timer_t timer;       /* the earliest parked poll's wake-up */
+    bool closing;
+};
+
+/* One call in progress. */
+struct sqs_op {
+    struct sl_sqs_gw *gw;
+    sl_aws_call *call;
+    const sl_aws_ctx *ctx;
+    json_t *input;
+    char account[16];
+    char name[96];
+    uint16_t type;
+    void (*done)(struct sqs_op *op, struct sl_result *res); /* after commit */
+    void (*read)(struct sqs_op *op);                         /* after a barrier */
+    void *extra;                         /* per-operation state */
+    void (*cleanup)(struct sqs_op *op);  /* frees extra when the op ends */
+};
+
+#define SQS_MAX_MESSAGE 1048576
+#define SQS_MAX_ATTRIBUTES 10
+
+struct sqs_op *sqs_op_new(struct sl_sqs_gw *gw, sl_aws_call *call, const sl_aws_ctx *ctx,
+                          json_t *input);
+void sqs_op_free(struct sqs_op *op);
+
+/* Answers and frees op. */
+void sqs_reply(struct sqs_op *op, json_t *output);
+void sqs_fail(struct sqs_op *op, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* A command's AWS error result (status SL_SQS_STATUS_ERROR) as the answer. */
+void sqs_fail_result(struct sqs_op *op, const struct sl_result *res);
+
+/* Parses QueueUrl into op->account and op->name; answers InvalidAddress or
+ * MissingParameter and returns false when it cannot. */
+bool sqs_op_queue(struct sqs_op *op);
+/* The queue URL for account/name as this client reached us. */
+char *sqs_queue_url(const sl_aws_ctx *ctx, const char *account, const char *name);
+
+/* Proposes w's payload as op->type; op->done runs with the result, or the
+ * op is answered with a retryable error. w is freed. */
+void sqs_propose(struct sqs_op *op, struct sl_wbuf *w);
+/* Runs op->read once the leader's state reflects every acknowledged write. */
+void sqs_read(struct sqs_op *op);
+
+/* The leader's wall clock, ms: what the FSM clock will read next. */
+uint64_t sqs_now_ms(void);
+
+/* Integer member: false (op answered) when present but out of range. */
+bool sqs_int_arg(struct sqs_op *op, const char *member, long long min, long long max,
+                 bool *present, long long *value, const char *reason);
+
+/* Handlers. */
+void sqs_gw_create_queue(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input);
+void sqs_gw_get_queue_url(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input);
+void sqs_gw_list_queues(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input);
+void sqs_gw_delete_queue(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input);
+void sqs_gw_get_queue_attributes(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input);
+void sqs_gw_set_queue_attributes(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input);
+void sqs_gw_tag_queue(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input);
+void sqs_gw_untag_queue(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input);
+void sqs_gw_list_queue_tags(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input);
+void sqs_gw_purge_queue(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input);
+void sqs_gw_list_dead_letter_source_queues(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input);
+void sqs_gw_add_permission(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input);
+void sqs_gw_remove_permission(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input);
+void sqs_gw_send_message(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input);
+void sqs_gw_send_message_batch(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input);
+void sqs_gw_receive_message(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input);
+void sqs_gw_delete_message(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input);
+void sqs_gw_delete_message_batch(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input);
+void sqs_gw_change_visibility(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input);
+void sqs_gw_change_visibility_batch(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input);
+void sqs_gw_unsupported(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input);
+
+/* Long polls (gw_messages.c): wake those parked on a queue after a change. */
+void sqs_polls_wake(struct sl_sqs_gw *gw, const char *account, const char *name);
+void sqs_polls_close(struct sl_sqs_gw *gw);
+
+#endif

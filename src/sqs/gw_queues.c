@@ -1,0 +1,529 @@
+/* SQS queue operations at the gateway. */
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "raft/node.h"
+#include "src/err.h"
+#include "src/sqs/commands.h"
+#include "src/sqs/gw_internal.h"
+#include "src/sqs/read.h"
+#include "src/sqs/sqs.h"
+
+#define LIST_MAX 1000
+
+static struct sl_sqs_gw *gw_of(const sl_aws_ctx *ctx)
+{
+    return ctx->service_data;
+}
+
+/* A JSON map of strings as (name, value) pairs; false (op answered) when a
+ * value is not a string. Names and values are borrowed from the input. */
+static bool kvs(struct sqs_op *op, const char *member, struct sqs_kv **out, unsigned *n)
+{
+    json_t *m = json_object_get(op->input, member);
+    *out = NULL;
+    *n = 0;
+    if (m == NULL || json_is_null(m)) {
+        return true;
+    }
+    if (!json_is_object(m)) {
+        sqs_fail(op, "InvalidParameterValue", "%s must be a map of strings.", member);
+        return false;
+    }
+    *out = calloc(json_object_size(m) + 1, sizeof **out);
+    const char *k;
+    json_t *v;
+    json_object_foreach(m, k, v)
+    {
+        if (!json_is_string(v)) {
+            free(*out);
+            sqs_fail(op, "InvalidParameterValue", "The value of %s.%s must be a string.", member, k);
+            return false;
+        }
+        (*out)[*n].name = (char *)k;
+        (*out)[*n].value = (char *)json_string_value(v);
+        (*n)++;
+    }
+    return true;
+}
+
+static void reply_url(struct sqs_op *op, struct sl_result *res)
+{
+    if (res->status != SL_STATUS_OK) {
+        sqs_fail_result(op, res);
+        return;
+    }
+    char *url = sqs_queue_url(op->ctx, op->account, op->name);
+    sqs_reply(op, json_pack("{s:s}", "QueueUrl", url ? url : ""));
+    free(url);
+}
+
+static void reply_empty(struct sqs_op *op, struct sl_result *res)
+{
+    if (res->status != SL_STATUS_OK) {
+        sqs_fail_result(op, res);
+        return;
+    }
+    sqs_reply(op, NULL);
+}
+
+void sqs_gw_create_queue(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
+{
+    struct sqs_op *op = sqs_op_new(gw_of(ctx), call, ctx, input);
+    struct sqs_kv *attrs, *tags;
+    unsigned n_attrs, n_tags;
+    uint8_t secret[16];
+    if (op == NULL) {
+        return;
+    }
+    const char *name = json_string_value(json_object_get(input, "QueueName"));
+    if (name == NULL) {
+        sqs_fail(op, "MissingParameter", "The request must contain the parameter QueueName.");
+        return;
+    }
+    if (strlen(name) >= sizeof op->name) {
+        sqs_fail(op, "InvalidParameterValue",
+                 "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in "
+                 "length");
+        return;
+    }
+    if (!kvs(op, "Attributes", &attrs, &n_attrs)) {
+        return;
+    }
+    if (!kvs(op, "tags", &tags, &n_tags)) {
+        free(attrs);
+        return;
+    }
+    snprintf(op->account, sizeof op->account, "%s", ctx->account_id);
+    snprintf(op->name, sizeof op->name, "%s", name);
+    RAND_bytes(secret, sizeof secret);
+    struct sl_wbuf w = {0};
+    sl_sqs_cmd_create(&w, op->account, ctx->region, name, attrs, n_attrs, tags, n_tags, secret);
+    free(attrs);
+    free(tags);
+    op->type = SL_SQS_CMD(SL_SQS_CREATE_QUEUE);
+    op->done = reply_url;
+    sqs_propose(op, &w);
+}
+
+static void get_url_read(struct sqs_op *op)
+{
+    struct sqs_queue q;
+    int rv = sl_sqs_get_queue(op->gw->node->store, op->account, op->name, &q);
+    if (rv != SL_OK) {
+        sqs_fail(op, "QueueDoesNotExist", "The specified queue does not exist.");
+        return;
+    }
+    sqs_queue_free(&q);
+    char *url = sqs_queue_url(op->ctx, op->account, op->name);
+    sqs_reply(op, json_pack("{s:s}", "QueueUrl", url ? url : ""));
+    free(url);
+}
+
+void sqs_gw_get_queue_url(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
+{
+    struct sqs_op *op = sqs_op_new(gw_of(ctx), call, ctx, input);
+    if (op == NULL) {
+        return;
+    }
+    const char *name = json_string_value(json_object_get(input, "QueueName"));
+    const char *owner = json_string_value(json_object_get(input, "QueueOwnerAWSAccountId"));
+    if (name == NULL || strlen(name) >= sizeof op->name) {
+        sqs_fail(op, name ? "QueueDoesNotExist" : "MissingParameter",
+                 name ? "The specified queue does not exist."
+                      : "The request must contain the parameter QueueName.");
+        return;
+    }
+    snprintf(op->account, sizeof op->account, "%s", owner ? owner : ctx->account_id);
+    snprintf(op->name, sizeof op->name, "%s", name);
+    op->read = get_url_read;
+    sqs_read(op);
+}
+
+static json_t *urls(const sl_aws_ctx *ctx, const char *account, char **names, unsigned n)
+{
+    json_t *a = json_array();
+    for (unsigned i = 0; i < n; i++) {
+        char *url = sqs_queue_url(ctx, account, names[i]);
+        json_array_append_new(a, json_string(url ? url : ""));
+        free(url);
+        free(names[i]);
+    }
+    free(names);
+    return a;
+}
+
+struct list_args {
+    char prefix[96];
+    char after[96];
+    unsigned max;
+    bool paged;
+    bool dead_letter_sources; /* ListDeadLetterSourceQueues */
+};
+
+static void free_extra(struct sqs_op *op)
+{
+    free(op->extra);
+}
+
+static void list_read(struct sqs_op *op)
+{
+    struct list_args *a = op->extra;
+    struct sl_store *store = op->gw->node->store;
+    char **names = NULL;
+    unsigned n = 0;
+    bool more = false;
+    int rv;
+    if (a->dead_letter_sources) {
+        struct sqs_queue q;
+        if (sl_sqs_get_queue(store, op->account, op->name, &q) != SL_OK) {
+            sqs_fail(op, "QueueDoesNotExist", "The specified queue does not exist.");
+            return;
+        }
+        char arn[300];
+        snprintf(arn, sizeof arn, "arn:aws:sqs:%s:%s:%s", q.region, q.account, q.name);
+        sqs_queue_free(&q);
+        rv = sl_sqs_dead_letter_sources(store, op->account, arn, a->after, a->max, &names, &n,
+                                        &more);
+    } else {
+        rv = sl_sqs_list_queues(store, op->account, a->prefix, a->after, a->max, &names, &n, &more);
+    }
+    if (rv != SL_OK) {
+        sqs_fail(op, "InternalError", "listing failed: %s", sl_strerror(rv));
+        return;
+    }
+    char last[96] = "";
+    if (more && n > 0) {
+        snprintf(last, sizeof last, "%s", names[n - 1]);
+    }
+    json_t *out = json_object();
+    if (n > 0) {
+        json_object_set_new(out, a->dead_letter_sources ? "queueUrls" : "QueueUrls",
+                            urls(op->ctx, op->account, names, n));
+    } else {
+        free(names);
+    }
+    if (more && a->paged) {
+        json_object_set_new(out, "NextToken", json_string(last));
+    }
+    sqs_reply(op, out);
+}
+
+static bool list_args(struct sqs_op *op, struct list_args *a)
+{
+    bool has_max;
+    long long max = LIST_MAX;
+    if (!sqs_int_arg(op, "MaxResults", 1, 1000, &has_max, &max,
+                     "MaxResults must be an integer between 1 and 1000.")) {
+        return false;
+    }
+    const char *token = json_string_value(json_object_get(op->input, "NextToken"));
+    a->max = (unsigned)max;
+    a->paged = has_max;
+    snprintf(a->after, sizeof a->after, "%s", token ? token : "");
+    return true;
+}
+
+void sqs_gw_list_queues(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
+{
+    struct sqs_op *op = sqs_op_new(gw_of(ctx), call, ctx, input);
+    struct list_args *a = calloc(1, sizeof *a);
+    if (op == NULL || a == NULL) {
+        free(a);
+        if (op != NULL) {
+            sqs_fail(op, "InternalError", "out of memory");
+        }
+        return;
+    }
+    op->extra = a;
+    op->cleanup = free_extra;
+    if (!list_args(op, a)) {
+        return;
+    }
+    const char *prefix = json_string_value(json_object_get(input, "QueueNamePrefix"));
+    snprintf(a->prefix, sizeof a->prefix, "%s", prefix ? prefix : "");
+    snprintf(op->account, sizeof op->account, "%s", ctx->account_id);
+    op->read = list_read;
+    sqs_read(op);
+}
+
+void sqs_gw_list_dead_letter_source_queues(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
+{
+    struct sqs_op *op = sqs_op_new(gw_of(ctx), call, ctx, input);
+    struct list_args *a = calloc(1, sizeof *a);
+    if (op == NULL || a == NULL) {
+        free(a);
+        if (op != NULL) {
+            sqs_fail(op, "InternalError", "out of memory");
+        }
+        return;
+    }
+    op->extra = a;
+    op->cleanup = free_extra;
+    if (!sqs_op_queue(op) || !list_args(op, a)) {
+        return;
+    }
+    a->dead_letter_sources = true;
+    op->read = list_read;
+    sqs_read(op);
+}
+
+/* Operations that name a queue and change it with one command. */
+static void queue_command(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input, unsigned opcode,
+                          const char *map_member, const char *list_member)
+{
+    struct sqs_op *op = sqs_op_new(gw_of(ctx), call, ctx, input);
+    if (op == NULL || !sqs_op_queue(op)) {
+        return;
+    }
+    struct sl_wbuf w = {0};
+    sl_sqs_cmd_queue(&w, op->account, op->name);
+    if (map_member != NULL) {
+        struct sqs_kv *kv;
+        unsigned n;
+        if (!kvs(op, map_member, &kv, &n)) {
+            sl_wbuf_free(&w);
+            return;
+        }
+        sl_sqs_cmd_kvs(&w, kv, n);
+        free(kv);
+    }
+    if (list_member != NULL) {
+        json_t *keys = json_object_get(input, list_member);
+        size_t i;
+        json_t *k;
+        sl_wbuf_u32(&w, (uint32_t)json_array_size(keys));
+        json_array_foreach(keys, i, k)
+        {
+            sl_wbuf_str(&w, json_string_value(k));
+            sl_wbuf_str(&w, "");
+        }
+    }
+    op->type = SL_SQS_CMD(opcode);
+    op->done = reply_empty;
+    sqs_propose(op, &w);
+}
+
+void sqs_gw_delete_queue(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
+{
+    queue_command(call, ctx, input, SL_SQS_DELETE_QUEUE, NULL, NULL);
+}
+
+void sqs_gw_set_queue_attributes(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
+{
+    queue_command(call, ctx, input, SL_SQS_SET_ATTRIBUTES, "Attributes", NULL);
+}
+
+void sqs_gw_tag_queue(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
+{
+    queue_command(call, ctx, input, SL_SQS_TAG, "Tags", NULL);
+}
+
+void sqs_gw_untag_queue(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
+{
+    queue_command(call, ctx, input, SL_SQS_UNTAG, NULL, "TagKeys");
+}
+
+void sqs_gw_purge_queue(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
+{
+    queue_command(call, ctx, input, SL_SQS_PURGE, NULL, NULL);
+}
+
+static void permission(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input, bool add)
+{
+    struct sqs_op *op = sqs_op_new(gw_of(ctx), call, ctx, input);
+    if (op == NULL || !sqs_op_queue(op)) {
+        return;
+    }
+    const char *label = json_string_value(json_object_get(input, "Label"));
+    if (label == NULL) {
+        sqs_fail(op, "MissingParameter", "The request must contain the parameter Label.");
+        return;
+    }
+    const char *accounts[64], *actions[64];
+    unsigned na = 0, nb = 0;
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(input, "AWSAccountIds"), i, v)
+    {
+        if (na < 64 && json_is_string(v)) {
+            accounts[na++] = json_string_value(v);
+        }
+    }
+    json_array_foreach(json_object_get(input, "Actions"), i, v)
+    {
+        if (nb < 64 && json_is_string(v)) {
+            actions[nb++] = json_string_value(v);
+        }
+    }
+    struct sl_wbuf w = {0};
+    sl_sqs_cmd_queue(&w, op->account, op->name);
+    sl_sqs_cmd_permission(&w, label, add, accounts, na, actions, nb);
+    op->type = SL_SQS_CMD(add ? SL_SQS_ADD_PERMISSION : SL_SQS_REMOVE_PERMISSION);
+    op->done = reply_empty;
+    sqs_propose(op, &w);
+}
+
+void sqs_gw_add_permission(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
+{
+    permission(call, ctx, input, true);
+}
+
+void sqs_gw_remove_permission(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
+{
+    permission(call, ctx, input, false);
+}
+
+static void tags_read(struct sqs_op *op)
+{
+    struct sqs_queue q;
+    if (sl_sqs_get_queue(op->gw->node->store, op->account, op->name, &q) != SL_OK) {
+        sqs_fail(op, "QueueDoesNotExist", "The specified queue does not exist.");
+        return;
+    }
+    json_t *out = json_object();
+    if (q.n_tags > 0) {
+        json_t *t = json_object();
+        for (unsigned i = 0; i < q.n_tags; i++) {
+            json_object_set_new(t, q.tags[i].name, json_string(q.tags[i].value));
+        }
+        json_object_set_new(out, "Tags", t);
+    }
+    sqs_queue_free(&q);
+    sqs_reply(op, out);
+}
+
+void sqs_gw_list_queue_tags(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
+{
+    struct sqs_op *op = sqs_op_new(gw_of(ctx), call, ctx, input);
+    if (op == NULL || !sqs_op_queue(op)) {
+        return;
+    }
+    op->read = tags_read;
+    sqs_read(op);
+}
+
+/* --- GetQueueAttributes ------------------------------------------------- */
+
+static const char *const all_attributes[] = {
+    "Policy", "VisibilityTimeout", "MaximumMessageSize", "MessageRetentionPeriod",
+    "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "CreatedTimestamp",
+    "LastModifiedTimestamp", "QueueArn", "ApproximateNumberOfMessagesDelayed", "DelaySeconds",
+    "ReceiveMessageWaitTimeSeconds", "RedrivePolicy", "FifoQueue", "ContentBasedDeduplication",
+    "KmsMasterKeyId", "KmsDataKeyReusePeriodSeconds", "DeduplicationScope", "FifoThroughputLimit",
+    "RedriveAllowPolicy", "SqsManagedSseEnabled"};
+
+static bool fifo_only(const char *name)
+{
+    return strcmp(name, "FifoQueue") == 0 || strcmp(name, "ContentBasedDeduplication") == 0 ||
+           strcmp(name, "DeduplicationScope") == 0 || strcmp(name, "FifoThroughputLimit") == 0;
+}
+
+/* The attribute's value, or NULL when the queue does not show it. */
+static const char *attribute(const struct sqs_queue *q, const struct sl_sqs_counts *c,
+                             const char *name, char *buf, size_t cap)
+{
+    const char *v = sqs_queue_attr(q, name);
+    if (strcmp(name, "ApproximateNumberOfMessages") == 0) {
+        snprintf(buf, cap, "%llu", (unsigned long long)c->visible);
+    } else if (strcmp(name, "ApproximateNumberOfMessagesNotVisible") == 0) {
+        snprintf(buf, cap, "%llu", (unsigned long long)c->not_visible);
+    } else if (strcmp(name, "ApproximateNumberOfMessagesDelayed") == 0) {
+        snprintf(buf, cap, "%llu", (unsigned long long)c->delayed);
+    } else if (strcmp(name, "CreatedTimestamp") == 0) {
+        snprintf(buf, cap, "%llu", (unsigned long long)(q->created_ms / 1000));
+    } else if (strcmp(name, "LastModifiedTimestamp") == 0) {
+        snprintf(buf, cap, "%llu", (unsigned long long)(q->modified_ms / 1000));
+    } else if (strcmp(name, "QueueArn") == 0) {
+        snprintf(buf, cap, "arn:aws:sqs:%s:%s:%s", q->region, q->account, q->name);
+    } else if (v != NULL) {
+        return v;
+    } else if (fifo_only(name) && !q->fifo) {
+        return NULL;
+    } else if (strcmp(name, "VisibilityTimeout") == 0) {
+        snprintf(buf, cap, "%u", q->visibility_s);
+    } else if (strcmp(name, "MaximumMessageSize") == 0) {
+        snprintf(buf, cap, "%u", q->max_size);
+    } else if (strcmp(name, "MessageRetentionPeriod") == 0) {
+        snprintf(buf, cap, "%u", q->retention_s);
+    } else if (strcmp(name, "DelaySeconds") == 0) {
+        snprintf(buf, cap, "%u", q->delay_s);
+    } else if (strcmp(name, "ReceiveMessageWaitTimeSeconds") == 0) {
+        snprintf(buf, cap, "%u", q->wait_s);
+    } else if (strcmp(name, "FifoQueue") == 0) {
+        return "true";
+    } else if (strcmp(name, "ContentBasedDeduplication") == 0) {
+        return "false";
+    } else if (strcmp(name, "DeduplicationScope") == 0) {
+        return "queue";
+    } else if (strcmp(name, "FifoThroughputLimit") == 0) {
+        return "perQueue";
+    } else if (strcmp(name, "SqsManagedSseEnabled") == 0) {
+        return sqs_queue_attr(q, "KmsMasterKeyId") ? "false" : "true";
+    } else if (strcmp(name, "KmsDataKeyReusePeriodSeconds") == 0 &&
+               sqs_queue_attr(q, "KmsMasterKeyId") != NULL) {
+        return "300";
+    } else {
+        return NULL;
+    }
+    return buf;
+}
+
+static void attributes_read(struct sqs_op *op)
+{
+    struct sqs_queue q;
+    struct sl_sqs_counts c;
+    if (sl_sqs_get_queue(op->gw->node->store, op->account, op->name, &q) != SL_OK) {
+        sqs_fail(op, "QueueDoesNotExist", "The specified queue does not exist.");
+        return;
+    }
+    sl_sqs_counts(op->gw->node->store, &q, sqs_now_ms(), &c);
+    json_t *names = json_object_get(op->input, "AttributeNames");
+    json_t *out = json_object();
+    size_t i;
+    json_t *n;
+    json_array_foreach(names, i, n)
+    {
+        const char *name = json_string_value(n);
+        bool all = name != NULL && strcmp(name, "All") == 0;
+        for (size_t j = 0; j < sizeof all_attributes / sizeof all_attributes[0]; j++) {
+            if (!all && (name == NULL || strcmp(name, all_attributes[j]) != 0)) {
+                continue;
+            }
+            char buf[400];
+            const char *v = attribute(&q, &c, all_attributes[j], buf, sizeof buf);
+            if (v != NULL) {
+                json_object_set_new(out, all_attributes[j], json_string(v));
+            }
+        }
+    }
+    sqs_queue_free(&q);
+    sqs_reply(op, json_object_size(out) ? json_pack("{s:o}", "Attributes", out)
+                                        : (json_decref(out), json_object()));
+}
+
+void sqs_gw_get_queue_attributes(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
+{
+    struct sqs_op *op = sqs_op_new(gw_of(ctx), call, ctx, input);
+    if (op == NULL || !sqs_op_queue(op)) {
+        return;
+    }
+    size_t i;
+    json_t *n;
+    json_array_foreach(json_object_get(input, "AttributeNames"), i, n)
+    {
+        const char *name = json_string_value(n);
+        bool known = name != NULL && strcmp(name, "All") == 0;
+        for (size_t j = 0; !known && name && j < sizeof all_attributes / sizeof all_attributes[0]; j++) {
+            known = strcmp(name, all_attributes[j]) == 0;
+        }
+        if (!known) {
+            sqs_fail(op, "InvalidAttributeName", "Unknown Attribute %s.", name ? name : "");
+            return;
+        }
+    }
+    op->read = attributes_read;
+    sqs_read(op);
+}
