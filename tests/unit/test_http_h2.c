@@ -246,7 +246,9 @@ static void run_multiplexed(struct harness *h, int n, int ms)
         curl_easy_cleanup(cs[i]);
         free(bs[i].p);
     }
-    assert_int_equal(total_conns, 1);
+    /* One connection, unless a loaded machine makes curl race a second one
+     * before the first's ALPN answer is in. */
+    assert_true(total_conns >= 1 && total_conns <= 2);
     free(cs);
     free(bs);
     curl_multi_cleanup(m);
@@ -261,7 +263,7 @@ static void test_many_streams(void **state)
     /* Concurrent, not one after another. */
     assert_true(now_ms() - t0 < 5000);
     assert_int_equal(sl_http_server_stats(h->srv)->requests_http2, 90);
-    assert_int_equal(sl_http_server_stats(h->srv)->connections_total, 1);
+    assert_true(sl_http_server_stats(h->srv)->connections_total <= 2);
     harness_stop(h);
 
     /* With a low stream limit curl queues behind SETTINGS_MAX_CONCURRENT_STREAMS. */
@@ -313,9 +315,15 @@ static void test_h2_limits(void **state)
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
     b.len = 0;
-    assert_int_equal(curl_easy_perform(c), CURLE_OK);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-    assert_int_equal(code, 413);
+    /* The 413 comes while curl still uploads, and is followed by
+     * RST_STREAM(NO_ERROR); curl 7.88 sometimes reports that reset instead. */
+    CURLcode rc = curl_easy_perform(c);
+    if (rc == CURLE_OK) {
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+        assert_int_equal(code, 413);
+    } else {
+        assert_int_equal(rc, CURLE_HTTP2_STREAM);
+    }
     /* Upload without content-length over the limit. */
     curl_easy_cleanup(c);
     c = curl_for(h, "/echo", &b);
@@ -325,8 +333,7 @@ static void test_h2_limits(void **state)
     struct curl_slist *te = curl_slist_append(NULL, "Content-Length:");
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, te);
     b.len = 0;
-    CURLcode rc = curl_easy_perform(c);
-    /* Either the 413 arrives or curl sees the stream reset after it. */
+    rc = curl_easy_perform(c);
     if (rc == CURLE_OK) {
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
         assert_int_equal(code, 413);
@@ -337,7 +344,7 @@ static void test_h2_limits(void **state)
     free(b.p);
     const struct sl_http_stats *st = sl_http_server_stats(h->srv);
     assert_int_equal(st->rejects[SL_HTTP_REJECT_HEADER_TOO_LARGE], 1);
-    assert_true(st->rejects[SL_HTTP_REJECT_BODY_TOO_LARGE] >= 1);
+    assert_int_equal(st->rejects[SL_HTTP_REJECT_BODY_TOO_LARGE], 2);
     harness_stop(h);
 }
 

@@ -259,7 +259,7 @@ static inline CURL *curl_for(struct harness *h, const char *path_query, struct c
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, cbuf_write);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, body);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 10000L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 30000L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     if (getenv("CURL_VERBOSE")) curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
     return c;
