@@ -29,17 +29,7 @@ static void respond_json(struct sl_http_exchange *x, int status, json_t *body)
 
 static const char *member_api(struct sl_admin *a, uint64_t id)
 {
-    for (unsigned i = 0; i < a->node->cfg.n_members; i++) {
-        if (a->node->cfg.members[i].id == id) {
-            return a->node->cfg.members[i].api_addr;
-        }
-    }
-    for (unsigned i = 0; i < a->n_extra; i++) {
-        if (a->extra[i].id == id) {
-            return a->extra[i].api_addr;
-        }
-    }
-    return NULL;
+    return sl_node_member_api(a->node, id);
 }
 
 /* Errors from the core, in the shape AWS services use. */
@@ -427,12 +417,7 @@ static void handle_add(struct sl_admin *a, struct sl_http_exchange *x,
         respond_status(a, x, SL_EINVAL, "want {\"id\":N,\"raft_addr\":\"host:port\",\"api_addr\":\"host:port\"}");
         return;
     }
-    if (a->n_extra < SL_MAX_MEMBERS && member_api(a, (uint64_t)id) == NULL) {
-        struct sl_member *m = &a->extra[a->n_extra++];
-        m->id = (uint64_t)id;
-        strcpy(m->raft_addr, raft_addr);
-        strcpy(m->api_addr, api_addr);
-    }
+    sl_node_remember_member(a->node, (uint64_t)id, raft_addr, api_addr);
     int rv = sl_node_add_member(a->node, (uint64_t)id, raft_addr, change_done, x);
     json_decref(o);
     if (rv != SL_OK) {

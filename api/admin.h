@@ -23,8 +23,6 @@ struct sl_admin {
     struct sl_node *node;             /* not owned */
     struct sl_http_server *http;      /* for its stats; may be NULL */
     const char *admin_token;          /* "" for none */
-    struct sl_member extra[SL_MAX_MEMBERS]; /* api addresses of members added at run time */
-    unsigned n_extra;
 };
 
 /* Serves the request when its path is one of the above and returns true;

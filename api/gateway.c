@@ -1,5 +1,6 @@
 #include "api/gateway.h"
 
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,9 +12,51 @@
 #include "src/log.h"
 #include "src/sqs/gateway.h"
 
-int sl_gateway_init(struct sl_gateway *g, struct sl_node *node, uv_loop_t *loop,
-                    const char *creds_path, char *errmsg, size_t errmsg_len)
+static void serve(struct sl_gateway *g, struct sl_http_exchange *x,
+                  const struct sl_http_request *req, sl_aws_protocol proto,
+                  const struct sl_forward_identity *id);
+
+static void serve_local(void *data, struct sl_http_exchange *x, const struct sl_http_request *req,
+                        sl_aws_protocol proto, const struct sl_forward_identity *id)
 {
+    serve(data, x, req, proto, id);
+}
+
+/* The secret that authenticates forwards: given, or the SHA-256 of the
+ * credentials file, which every node of a cluster shares. */
+static int cluster_secret(const char *given, const char *creds_path, uint8_t out[32])
+{
+    unsigned int len = 32;
+    if (given != NULL && given[0] != '\0') {
+        EVP_Digest(given, strlen(given), out, &len, EVP_sha256(), NULL);
+        return SL_OK;
+    }
+    if (creds_path == NULL) {
+        EVP_Digest("sluice-development", 18, out, &len, EVP_sha256(), NULL);
+        return SL_OK;
+    }
+    FILE *f = fopen(creds_path, "rb");
+    if (f == NULL) {
+        return SL_EIO;
+    }
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
+        EVP_DigestUpdate(ctx, buf, n);
+    }
+    fclose(f);
+    EVP_DigestFinal_ex(ctx, out, &len);
+    EVP_MD_CTX_free(ctx);
+    return SL_OK;
+}
+
+int sl_gateway_init(struct sl_gateway *g, struct sl_node *node, uv_loop_t *loop,
+                    const char *creds_path, const char *secret_text, char *errmsg,
+                    size_t errmsg_len)
+{
+    uint8_t secret[32];
     memset(g, 0, sizeof *g);
     g->node = node;
     g->auth = creds_path != NULL;
@@ -31,6 +74,11 @@ int sl_gateway_init(struct sl_gateway *g, struct sl_node *node, uv_loop_t *loop,
     if (sl_aws_registry_add(g->registry, sl_sqs_gw_service(g->sqs), errmsg, errmsg_len) != 0) {
         goto err_after_sqs;
     }
+    if (cluster_secret(secret_text, creds_path, secret) != SL_OK ||
+        sl_forwarder_init(&g->forwarder, node, loop, secret, serve_local, g) != SL_OK) {
+        snprintf(errmsg, errmsg_len, "cannot set up forwarding to the leader");
+        goto err_after_sqs;
+    }
     return SL_OK;
 
 err_after_sqs:
@@ -43,6 +91,7 @@ err_after_creds:
 
 void sl_gateway_close(struct sl_gateway *g)
 {
+    sl_forwarder_close(&g->forwarder);
     sl_sqs_gw_close(g->sqs);
     sl_aws_registry_free(g->registry);
     sl_aws_creds_free(g->creds);
@@ -93,8 +142,6 @@ static const char *header(const struct sl_http_request *req, const char *name)
     return sl_http_request_header(req, name, &len);
 }
 
-/* The service a request is for: the awsJson target names it; otherwise the
- * SigV4 credential scope does. */
 static void fail(struct sl_http_exchange *x, const sl_aws_service *svc, sl_aws_protocol proto,
                  const sl_aws_error *err, const char *request_id)
 {
@@ -107,16 +154,9 @@ static void fail(struct sl_http_exchange *x, const sl_aws_service *svc, sl_aws_p
     respond(x, &resp);
 }
 
-void sl_gateway_handle(struct sl_gateway *g, struct sl_http_exchange *x,
-                       const struct sl_http_request *req)
+static void decode_request(const struct sl_http_request *req, sl_aws_http_request *areq)
 {
-    char request_id[37];
-    sl_sigv4_result auth;
-    sl_aws_error err;
-    new_request_id(request_id);
-    g->stats.requests++;
-
-    sl_aws_http_request areq = {
+    *areq = (sl_aws_http_request){
         .method = req->method,
         .path = req->path,
         .path_len = strlen(req->path),
@@ -127,50 +167,17 @@ void sl_gateway_handle(struct sl_gateway *g, struct sl_http_exchange *x,
         .body = (const char *)req->body,
         .body_len = req->body_len,
     };
-    sl_aws_protocol proto = sl_aws_detect_protocol(&areq);
+}
 
-    memset(&auth, 0, sizeof auth);
-    if (g->auth) {
-        /* HTTP/2 carries the host as :authority; SigV4 signs it as host. */
-        sl_sigv4_header hs[128];
-        size_t n = 0;
-        bool has_host = false;
-        for (size_t i = 0; i < req->n_headers && n < 127; i++) {
-            hs[n++] = (sl_sigv4_header){req->headers[i].name, req->headers[i].name_len,
-                                        req->headers[i].value, req->headers[i].value_len};
-            has_host = has_host || (req->headers[i].name_len == 4 &&
-                                    memcmp(req->headers[i].name, "host", 4) == 0);
-        }
-        if (!has_host && req->authority[0]) {
-            hs[n++] = (sl_sigv4_header){"host", 4, req->authority, strlen(req->authority)};
-        }
-        sl_sigv4_request sreq = {.method = req->method, .path = req->path,
-                                 .path_len = strlen(req->path),
-                                 .query = req->query[0] ? req->query : NULL,
-                                 .query_len = strlen(req->query), .headers = hs, .n_headers = n,
-                                 .body = req->body, .body_len = req->body_len};
-        if (sl_sigv4_verify(g->creds, &sreq, time(NULL), &auth) != SL_SIGV4_OK) {
-            g->stats.auth_failures++;
-            sl_sigv4_error(&auth, proto == SL_AWS_PROTO_JSON ? SL_AWS_AUTH_QUERY
-                                  : proto == SL_AWS_PROTO_REST ? SL_AWS_AUTH_REST
-                                                               : SL_AWS_AUTH_QUERY,
-                           &err);
-            fail(x, NULL, proto, &err, request_id);
-            return;
-        }
-    } else {
-        snprintf(auth.account_id, sizeof auth.account_id, "000000000000");
-        snprintf(auth.region, sizeof auth.region, "us-east-1");
-    }
-    /* Without a signature scope, the Host or the action decides. */
-    areq.service = auth.service[0] ? auth.service : "sqs";
-
-    if (!sl_node_is_leader(g->node)) {
-        sl_aws_error_set(&err, 503, false, "ServiceUnavailable",
-                         "This node is not the leader and cannot forward yet; retry.");
-        fail(x, NULL, proto, &err, request_id);
-        return;
-    }
+/* Dispatches an authenticated request on the leader. */
+static void serve(struct sl_gateway *g, struct sl_http_exchange *x,
+                  const struct sl_http_request *req, sl_aws_protocol proto,
+                  const struct sl_forward_identity *id)
+{
+    sl_aws_http_request areq;
+    (void)proto;
+    decode_request(req, &areq);
+    areq.service = id->service;
     struct pending *p = malloc(sizeof *p);
     if (p == NULL) {
         sl_http_respond_error(x, 500, "InternalFailure", "out of memory");
@@ -178,9 +185,86 @@ void sl_gateway_handle(struct sl_gateway *g, struct sl_http_exchange *x,
     }
     p->x = x;
     p->g = g;
-    sl_aws_ctx ctx = {.account_id = auth.account_id,
-                      .region = auth.region[0] ? auth.region : "us-east-1",
-                      .request_id = request_id,
+    sl_aws_ctx ctx = {.account_id = id->account,
+                      .region = id->region,
+                      .request_id = id->request_id,
                       .host = req->authority};
     sl_aws_dispatch_async(g->registry, &areq, &ctx, done, p);
+}
+
+/* Checks the request's SigV4 signature; on failure answers x. */
+static bool authenticate(struct sl_gateway *g, struct sl_http_exchange *x,
+                         const struct sl_http_request *req, sl_aws_protocol proto,
+                         struct sl_forward_identity *id)
+{
+    sl_sigv4_result auth;
+    sl_aws_error err;
+    /* HTTP/2 carries the host as :authority; SigV4 signs it as host. */
+    sl_sigv4_header hs[128];
+    size_t n = 0;
+    bool has_host = false;
+    for (size_t i = 0; i < req->n_headers && n < 127; i++) {
+        hs[n++] = (sl_sigv4_header){req->headers[i].name, req->headers[i].name_len,
+                                    req->headers[i].value, req->headers[i].value_len};
+        has_host = has_host ||
+                   (req->headers[i].name_len == 4 && memcmp(req->headers[i].name, "host", 4) == 0);
+    }
+    if (!has_host && req->authority[0]) {
+        hs[n++] = (sl_sigv4_header){"host", 4, req->authority, strlen(req->authority)};
+    }
+    sl_sigv4_request sreq = {.method = req->method, .path = req->path,
+                             .path_len = strlen(req->path),
+                             .query = req->query[0] ? req->query : NULL,
+                             .query_len = strlen(req->query), .headers = hs, .n_headers = n,
+                             .body = req->body, .body_len = req->body_len};
+    if (sl_sigv4_verify(g->creds, &sreq, time(NULL), &auth) != SL_SIGV4_OK) {
+        g->stats.auth_failures++;
+        sl_sigv4_error(&auth, proto == SL_AWS_PROTO_REST ? SL_AWS_AUTH_REST : SL_AWS_AUTH_QUERY,
+                       &err);
+        fail(x, NULL, proto, &err, id->request_id);
+        return false;
+    }
+    snprintf(id->account, sizeof id->account, "%s", auth.account_id);
+    snprintf(id->region, sizeof id->region, "%s", auth.region[0] ? auth.region : "us-east-1");
+    snprintf(id->service, sizeof id->service, "%.31s", auth.service[0] ? auth.service : "sqs");
+    return true;
+}
+
+void sl_gateway_handle(struct sl_gateway *g, struct sl_http_exchange *x,
+                       const struct sl_http_request *req)
+{
+    struct sl_forward_identity id;
+    sl_aws_http_request areq;
+    size_t flen;
+    memset(&id, 0, sizeof id);
+    g->stats.requests++;
+    decode_request(req, &areq);
+    sl_aws_protocol proto = sl_aws_detect_protocol(&areq);
+
+    const char *fwd = sl_http_request_header(req, SL_FORWARD_HEADER, &flen);
+    if (fwd != NULL) {
+        if (!sl_forward_trusted(&g->forwarder, fwd, flen, &id)) {
+            sl_aws_error err;
+            new_request_id(id.request_id);
+            sl_aws_error_set(&err, 403, true, "AccessDenied",
+                             "The forwarding header is not valid for this cluster.");
+            fail(x, NULL, proto, &err, id.request_id);
+            return;
+        }
+    } else {
+        new_request_id(id.request_id);
+        if (!g->auth) {
+            snprintf(id.account, sizeof id.account, "000000000000");
+            snprintf(id.region, sizeof id.region, "us-east-1");
+            snprintf(id.service, sizeof id.service, "sqs");
+        } else if (!authenticate(g, x, req, proto, &id)) {
+            return;
+        }
+    }
+    if (!sl_node_is_leader(g->node)) {
+        g->stats.forwarded++;
+        sl_forward(&g->forwarder, x, req, proto, &id);
+        return;
+    }
+    serve(g, x, req, proto, &id);
 }

@@ -10,6 +10,7 @@
 
 #include "api/aws/creds.h"
 #include "api/aws/registry.h"
+#include "api/forward.h"
 #include "api/http/server.h"
 
 struct sl_node;
@@ -27,12 +28,16 @@ struct sl_gateway {
     bool auth;
     sl_aws_registry *registry;   /* owned */
     struct sl_sqs_gw *sqs;       /* owned */
+    struct sl_forwarder forwarder;
     struct sl_gateway_stats stats;
 };
 
-/* creds_path NULL means no authentication (development only). */
+/* creds_path NULL means no authentication (development only). The cluster
+ * secret authenticates forwarded requests between nodes; NULL derives it
+ * from the credentials file (identical on every node). */
 int sl_gateway_init(struct sl_gateway *g, struct sl_node *node, uv_loop_t *loop,
-                    const char *creds_path, char *errmsg, size_t errmsg_len);
+                    const char *creds_path, const char *cluster_secret, char *errmsg,
+                    size_t errmsg_len);
 void sl_gateway_close(struct sl_gateway *g);
 
 /* Serves one AWS API request. */

@@ -261,6 +261,33 @@ uint64_t sl_node_leader(struct sl_node *n, const char **raft_addr)
     return id;
 }
 
+const char *sl_node_member_api(struct sl_node *n, uint64_t id)
+{
+    for (unsigned i = 0; i < n->cfg.n_members; i++) {
+        if (n->cfg.members[i].id == id) {
+            return n->cfg.members[i].api_addr;
+        }
+    }
+    for (unsigned i = 0; i < n->n_added; i++) {
+        if (n->added[i].id == id) {
+            return n->added[i].api_addr;
+        }
+    }
+    return NULL;
+}
+
+void sl_node_remember_member(struct sl_node *n, uint64_t id, const char *raft_addr,
+                             const char *api_addr)
+{
+    if (sl_node_member_api(n, id) != NULL || n->n_added == SL_MAX_MEMBERS) {
+        return;
+    }
+    struct sl_member *m = &n->added[n->n_added++];
+    m->id = id;
+    snprintf(m->raft_addr, sizeof m->raft_addr, "%s", raft_addr);
+    snprintf(m->api_addr, sizeof m->api_addr, "%s", api_addr);
+}
+
 int sl_node_propose(struct sl_node *n, const uint8_t *request_id, uint16_t type,
                     uint16_t version, const void *payload, size_t len, sl_propose_cb cb,
                     void *data)

@@ -71,6 +71,8 @@ struct sl_node {
     unsigned short last_state;
     unsigned saved_threshold; /* restored after a snapshot on demand */
     uint64_t snapshot_wanted;  /* snapshots_taken count that satisfies it */
+    struct sl_member added[SL_MAX_MEMBERS]; /* API addresses of members added at run time */
+    unsigned n_added;
     bool closing;
     unsigned handles_open; /* while closing */
     sl_node_close_cb close_cb;
@@ -87,6 +89,12 @@ void sl_node_close(struct sl_node *n, sl_node_close_cb cb);
 bool sl_node_is_leader(struct sl_node *n);
 /* Leader id (0 if unknown) and its raft address. */
 uint64_t sl_node_leader(struct sl_node *n, const char **raft_addr);
+
+/* The API address ("host:port") of member id, from the configuration or
+ * learned when it was added; NULL if unknown. */
+const char *sl_node_member_api(struct sl_node *n, uint64_t id);
+void sl_node_remember_member(struct sl_node *n, uint64_t id, const char *raft_addr,
+                             const char *api_addr);
 
 /* Submits one command (see sl_proposer_submit). */
 int sl_node_propose(struct sl_node *n, const uint8_t *request_id, uint16_t type,

@@ -13,7 +13,8 @@ static const char usage[] =
     "               [--api-addr HOST:PORT] [--members ID=RAFT/API,...] [--join]\n"
     "               [--heartbeat-ms N] [--election-ms N] [--snapshot-threshold N]\n"
     "               [--snapshot-trailing N] [--admin-token T] [--tls-cert F --tls-key F]\n"
-    "               [--credentials FILE | --auth none] [--log-level error|warn|info|debug]\n";
+    "               [--credentials FILE | --auth none] [--cluster-secret S]\n"
+    "               [--log-level error|warn|info|debug]\n";
 
 static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
@@ -146,6 +147,8 @@ static int apply(struct sl_config *c, const char *key, const char *value, char *
         rv = copy(c->admin_token, sizeof c->admin_token, value);
     } else if (strcmp(key, "credentials") == 0) {
         rv = copy(c->credentials, sizeof c->credentials, value);
+    } else if (strcmp(key, "cluster-secret") == 0) {
+        rv = copy(c->cluster_secret, sizeof c->cluster_secret, value);
     } else if (strcmp(key, "auth") == 0) {
         rv = strcmp(value, "none") == 0 || strcmp(value, "sigv4") == 0 ? SL_OK : SL_EINVAL;
         c->auth_none = strcmp(value, "none") == 0;

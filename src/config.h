@@ -14,6 +14,7 @@ struct sl_config {
     int api_port;
     char admin_token[128]; /* required on mutating /admin calls when set */
     char credentials[1024]; /* SigV4 credentials file */
+    char cluster_secret[256]; /* authenticates forwards; default from credentials */
     bool auth_none;         /* development only: no request authentication */
     char tls_cert[1024];
     char tls_key[1024];

@@ -80,7 +80,7 @@ int main(int argc, char **argv)
         return 1;
     }
     if (sl_gateway_init(&d.gateway, &d.node, d.loop, d.cfg.auth_none ? NULL : d.cfg.credentials,
-                        err, sizeof err) != SL_OK) {
+                        d.cfg.cluster_secret, err, sizeof err) != SL_OK) {
         sl_log(SL_LOG_ERROR, "credentials: %s", err);
         return 1;
     }
