@@ -522,7 +522,7 @@ static uint8_t m_rank(const struct sl_pat_m *m)
 
 struct mkey {
     char *p;
-    uint32_t len;
+    uint32_t len, idx;
 };
 
 static int mkey_cmp(const void *a, const void *b)
@@ -546,13 +546,16 @@ static void step_free(struct sl_pat_step *s)
 }
 
 /* Builds the step's canonical key: path, NUL, then the sorted operator
- * serialisations (so ["a","b"] and ["b","a"] share states). */
+ * serialisations (so ["a","b"] and ["b","a"] share states). Duplicate
+ * operators are dropped, so steps with equal keys have equal operators. */
 static int step_finish(struct ctx *c, struct sl_pat_step *s)
 {
     struct kbuf kb = {0};
     struct mkey *keys = calloc(s->nms ? s->nms : 1, sizeof(*keys));
+    struct sl_pat_m *ms = calloc(s->nms ? s->nms : 1, sizeof(*ms));
+    uint32_t nkeys = s->nms;
     int rc = -1;
-    if (!keys)
+    if (!keys || !ms)
         goto err_after_keys;
     s->rank = s->absent ? 3 : 0;
     for (uint32_t i = 0; i < s->nms; i++) {
@@ -561,7 +564,7 @@ static int step_finish(struct ctx *c, struct sl_pat_step *s)
             free(one.p);
             goto err_after_keys;
         }
-        keys[i] = (struct mkey){one.p, one.len};
+        keys[i] = (struct mkey){one.p, one.len, i};
         uint8_t r = m_rank(&s->ms[i]);
         if (r > s->rank)
             s->rank = r;
@@ -569,19 +572,31 @@ static int step_finish(struct ctx *c, struct sl_pat_step *s)
     qsort(keys, s->nms, sizeof(*keys), mkey_cmp);
     if (kput(&kb, s->path, s->path_len + 1) || kput(&kb, s->absent ? "!" : "=", 1))
         goto err_after_keys;
-    for (uint32_t i = 0; i < s->nms; i++)
-        if ((i == 0 || mkey_cmp(&keys[i], &keys[i - 1])) &&
-            (kput(&kb, &keys[i].len, 4) || kput(&kb, keys[i].p, keys[i].len)))
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < s->nms; i++) {
+        if (i && !mkey_cmp(&keys[i], &keys[i - 1])) {
+            sl_pat_m_free(NULL, &s->ms[keys[i].idx]);
+            continue;
+        }
+        if (kput(&kb, &keys[i].len, 4) || kput(&kb, keys[i].p, keys[i].len))
             goto err_after_keys;
+        ms[n++] = s->ms[keys[i].idx];
+    }
+    free(s->ms);
+    s->ms = ms;
+    s->nms = n;
+    ms = NULL;
     s->key = kb.p;
     s->key_len = kb.len;
     kb.p = NULL;
     rc = 0;
 err_after_keys:
+    /* On failure s->ms still owns every operator (dropped ones are zeroed). */
     if (keys)
-        for (uint32_t i = 0; i < s->nms; i++)
+        for (uint32_t i = 0; i < nkeys; i++)
             free(keys[i].p);
     free(keys);
+    free(ms);
     free(kb.p);
     return rc ? oom(c) : 0;
 }
@@ -820,8 +835,10 @@ static int clause_concat(struct sl_pat_clause *out, const struct sl_pat_clause *
     out->nsteps = a->nsteps + b->nsteps;
     if (!(out->steps = malloc((out->nsteps ? out->nsteps : 1) * sizeof(*out->steps))))
         return -1;
-    memcpy(out->steps, a->steps, a->nsteps * sizeof(*a->steps));
-    memcpy(out->steps + a->nsteps, b->steps, b->nsteps * sizeof(*b->steps));
+    if (a->nsteps)
+        memcpy(out->steps, a->steps, a->nsteps * sizeof(*a->steps));
+    if (b->nsteps)
+        memcpy(out->steps + a->nsteps, b->steps, b->nsteps * sizeof(*b->steps));
     return 0;
 }
 

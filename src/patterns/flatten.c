@@ -78,7 +78,8 @@ static int add_leaf(struct walk *w, enum sl_pat_vtype t, const char *s, size_t s
     f->type = t;
     f->trail = (uint32_t)fs->ntrail;
     f->ntrail = (uint32_t)w->depth;
-    memcpy(fs->trail + fs->ntrail, w->stack, w->depth * sizeof(*w->stack));
+    if (w->depth)
+        memcpy(fs->trail + fs->ntrail, w->stack, w->depth * sizeof(*w->stack));
     fs->ntrail += w->depth;
     return SL_OK;
 }

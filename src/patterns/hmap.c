@@ -8,7 +8,7 @@
 static bool ent_eq(const struct sl_pat_hent *e, uint8_t tag, const char *k, size_t len,
                    uint64_t hash)
 {
-    return e->hash == hash && e->tag == tag && e->len == len && memcmp(e->key, k, len) == 0;
+    return e->hash == hash && e->tag == tag && e->len == len && (!len || !memcmp(e->key, k, len));
 }
 
 void *sl_pat_hmap_get(const struct sl_pat_hmap *h, uint8_t tag, const char *k, size_t len,

@@ -69,7 +69,8 @@ uint64_t sl_pat_hash(const void *p, size_t n, uint64_t seed)
         n -= 8;
     }
     uint64_t w = 0;
-    memcpy(&w, b, n);
+    if (n)
+        memcpy(&w, b, n);
     return mix(h ^ w ^ ((uint64_t)n << 56));
 }
 

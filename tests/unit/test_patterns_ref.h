@@ -34,7 +34,7 @@ struct ref_event {
     unsigned narrays;
 };
 
-static void ref_leaves(struct ref_event *e, const json_t *v, const char *path, int ntrail,
+static inline void ref_leaves(struct ref_event *e, const json_t *v, const char *path, int ntrail,
                        const unsigned *arr, const unsigned *idx)
 {
     if (json_is_object(v)) {
@@ -71,7 +71,7 @@ static void ref_leaves(struct ref_event *e, const json_t *v, const char *path, i
     memcpy(l->idx, idx, sizeof(unsigned) * (size_t)ntrail);
 }
 
-static bool ref_str(const json_t *v, const char **s, size_t *n)
+static inline bool ref_str(const json_t *v, const char **s, size_t *n)
 {
     if (!json_is_string(v))
         return false;
@@ -80,7 +80,7 @@ static bool ref_str(const json_t *v, const char **s, size_t *n)
     return true;
 }
 
-static bool ref_fold_eq(const char *a, size_t an, const char *b, size_t bn, int mode)
+static inline bool ref_fold_eq(const char *a, size_t an, const char *b, size_t bn, int mode)
 {
     char *fa, *fb;
     size_t la, lb;
@@ -99,7 +99,7 @@ static bool ref_fold_eq(const char *a, size_t an, const char *b, size_t bn, int 
 }
 
 /* '*' matches any run; "\*" and "\\" are literal. Plain recursion. */
-static bool ref_glob(const char *p, const char *pe, const char *s, const char *se)
+static inline bool ref_glob(const char *p, const char *pe, const char *s, const char *se)
 {
     if (p == pe)
         return s == se;
@@ -115,14 +115,14 @@ static bool ref_glob(const char *p, const char *pe, const char *s, const char *s
     return s < se && *s == c && ref_glob(p + 1, pe, s + 1, se);
 }
 
-static bool ref_value_eq(const json_t *a, const json_t *b)
+static inline bool ref_value_eq(const json_t *a, const json_t *b)
 {
     if (json_is_number(a) && json_is_number(b))
         return json_number_value(a) == json_number_value(b);
     return json_equal((json_t *)a, (json_t *)b);
 }
 
-static bool ref_numeric(const json_t *arr, double x)
+static inline bool ref_numeric(const json_t *arr, double x)
 {
     for (size_t i = 0; i + 1 < json_array_size(arr); i += 2) {
         const char *op = json_string_value(json_array_get(arr, i));
@@ -138,7 +138,7 @@ static bool ref_numeric(const json_t *arr, double x)
     return true;
 }
 
-static bool ref_cidr(const char *cidr, const char *s, size_t n)
+static inline bool ref_cidr(const char *cidr, const char *s, size_t n)
 {
     char net[64], ip[64];
     const char *slash = strchr(cidr, '/');
@@ -161,7 +161,7 @@ static bool ref_cidr(const char *cidr, const char *s, size_t n)
 }
 
 /* Does one leaf value satisfy one element of a leaf array? */
-static bool ref_elem(const json_t *el, const json_t *v)
+static inline bool ref_elem(const json_t *el, const json_t *v)
 {
     if (!json_is_object(el))
         return ref_value_eq(el, v);
@@ -236,7 +236,7 @@ struct ref_clauses {
     int n;
 };
 
-static void ref_product(struct ref_clauses *acc, const struct ref_clauses *alt)
+static inline void ref_product(struct ref_clauses *acc, const struct ref_clauses *alt)
 {
     struct ref_clauses out = {calloc((size_t)(acc->n * alt->n) + 1, sizeof(struct ref_clause)), 0};
     for (int i = 0; i < acc->n; i++)
@@ -250,7 +250,7 @@ static void ref_product(struct ref_clauses *acc, const struct ref_clauses *alt)
     *acc = out;
 }
 
-static void ref_expand(const json_t *obj, const char *path, struct ref_clauses *acc)
+static inline void ref_expand(const json_t *obj, const char *path, struct ref_clauses *acc)
 {
     const char *k;
     const json_t *v;
@@ -287,7 +287,7 @@ static void ref_expand(const json_t *obj, const char *path, struct ref_clauses *
 
 /* ---- Clause evaluation by backtracking -------------------------------- */
 
-static bool ref_consistent(const struct ref_leaf *a, const struct ref_leaf *b)
+static inline bool ref_consistent(const struct ref_leaf *a, const struct ref_leaf *b)
 {
     for (int i = 0; i < a->ntrail; i++)
         for (int j = 0; j < b->ntrail; j++)
@@ -296,7 +296,7 @@ static bool ref_consistent(const struct ref_leaf *a, const struct ref_leaf *b)
     return true;
 }
 
-static bool ref_clause_from(const struct ref_clause *c, int i, const struct ref_event *e,
+static inline bool ref_clause_from(const struct ref_clause *c, int i, const struct ref_event *e,
                             const struct ref_leaf **chosen, int nchosen)
 {
     if (i == c->n)
@@ -329,7 +329,7 @@ static bool ref_clause_from(const struct ref_clause *c, int i, const struct ref_
 
 /* The whole reference: does pattern (valid, already checked by the
  * compiler) match event? */
-static bool ref_match(const json_t *pattern, const json_t *event)
+static inline bool ref_match(const json_t *pattern, const json_t *event)
 {
     struct ref_event e = {0};
     unsigned none[1] = {0};
@@ -346,7 +346,7 @@ static bool ref_match(const json_t *pattern, const json_t *event)
 }
 
 /* SNS message attributes as the plain JSON event they stand for. */
-static json_t *ref_sns_event(const json_t *attrs)
+static inline json_t *ref_sns_event(const json_t *attrs)
 {
     json_t *ev = json_object();
     const char *k;
