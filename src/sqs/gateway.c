@@ -210,14 +210,16 @@ bool sqs_int_arg(struct sqs_op *op, const char *member, long long min, long long
     return true;
 }
 
-/* The request id of the HTTP request, as the 16 bytes that make a retried
- * command return its first result. */
-static void request_id(const sl_aws_ctx *ctx, uint8_t out[16])
+/* The request id of the HTTP request (and the try of a long poll), as the
+ * 16 bytes that make a retried command return its first result. */
+static void request_id(const struct sqs_op *op, uint8_t out[16])
 {
     uint8_t d[32];
+    char text[128];
     unsigned int len = 32;
-    const char *id = ctx->request_id ? ctx->request_id : "";
-    EVP_Digest(id, strlen(id), d, &len, EVP_sha256(), NULL);
+    int n = snprintf(text, sizeof text, "%s/%u", op->ctx->request_id ? op->ctx->request_id : "",
+                     op->attempt);
+    EVP_Digest(text, (size_t)n, d, &len, EVP_sha256(), NULL);
     memcpy(out, d, 16);
 }
 
@@ -246,7 +248,7 @@ void sqs_propose(struct sqs_op *op, struct sl_wbuf *w)
         sqs_fail(op, "InternalError", "out of memory");
         return;
     }
-    request_id(op->ctx, id);
+    request_id(op, id);
     int rv = sl_node_propose(op->gw->node, id, op->type, SL_SQS_CMD_VERSION, w->p, w->len,
                              proposed, op);
     sl_wbuf_free(w);

@@ -34,6 +34,7 @@ struct sqs_op {
     char account[16];
     char name[96];
     uint16_t type;
+    uint32_t attempt; /* long polls propose again: each try its own id */
     void (*done)(struct sqs_op *op, struct sl_result *res); /* after commit */
     void (*read)(struct sqs_op *op);                         /* after a barrier */
     void *extra;                         /* per-operation state */

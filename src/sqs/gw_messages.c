@@ -640,6 +640,7 @@ static void receive_propose(struct sqs_poll *p)
     struct sqs_op *op = p->op;
     struct sl_wbuf w = {0};
     p->busy = true;
+    op->attempt++;
     sl_sqs_cmd_queue(&w, op->account, op->name);
     sl_sqs_cmd_receive(&w, p->max, p->has_vt, p->vt);
     op->type = SL_SQS_CMD(SL_SQS_RECEIVE);
