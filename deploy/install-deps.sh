@@ -7,7 +7,7 @@ RAFT_VERSION=0.22.1
 PKGS=(build-essential cmake pkg-config clang libclang-rt-14-dev
       libuv1-dev librocksdb-dev libcmocka-dev libnghttp2-dev libhttp-parser-dev
       libssl-dev libjansson-dev libcurl4-openssl-dev
-      nghttp2-client curl python3 openssl)
+      nghttp2-client curl python3 openssl awscli)
 
 missing=()
 for p in "${PKGS[@]}"; do
@@ -17,6 +17,9 @@ raft_ok=0
 case "$(dpkg-query -W -f='${Version}' libraft-dev 2>/dev/null || true)" in
   "$RAFT_VERSION"*) raft_ok=1 ;;
 esac
+
+# The JavaScript SDK tests need Node.js with npm (any recent version).
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 
 if [ ${#missing[@]} -eq 0 ] && [ $raft_ok -eq 1 ]; then
   exit 0
