@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "api/gateway.h"
 #include "src/err.h"
 #include "src/metrics.h"
 #include "src/ping/ping.h"
@@ -219,6 +220,10 @@ static void handle_metrics(struct sl_admin *a, struct sl_http_exchange *x)
             sl_metric(&t, "counter", "sluice_http_rejects_total", l, (double)s->rejects[i]);
         }
     }
+    if (a->gateway != NULL) {
+        sl_gateway_metrics(a->gateway, &t, labels);
+    }
+    sl_metric(&t, "counter", "sluice_timer_advances_total", labels, (double)n->timers.advances);
     if (t.failed) {
         sl_text_free(&t);
         sl_http_respond_error(x, 500, "InternalFailure", "out of memory");

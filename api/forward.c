@@ -65,6 +65,7 @@ bool sl_forward_trusted(const struct sl_forwarder *f, const char *value, size_t 
 
 struct forward {
     struct sl_forwarder *f;
+    uint64_t start; /* uv_now at arrival */
     struct sl_http_exchange *x;
     const struct sl_http_request *req;
     sl_aws_protocol proto;
@@ -122,6 +123,9 @@ static void relayed(void *data, int err, const struct sl_http_client_response *r
 {
     struct forward *fw = data;
     if (err == 0) {
+        sl_log(SL_LOG_INFO, "access service=%s op=- status=%d ms=%llu forwarded=1 request=%s",
+               fw->id.service, resp->status,
+               (unsigned long long)(uv_now(fw->f->loop) - fw->start), fw->id.request_id);
         sl_http_respond(fw->x, resp->status, resp->headers, resp->n_headers, resp->body,
                         resp->body_len);
         finish(fw);
@@ -211,7 +215,8 @@ void sl_forward(struct sl_forwarder *f, struct sl_http_exchange *x,
     fw->req = req;
     fw->proto = proto;
     fw->id = *id;
-    fw->deadline = uv_now(f->loop) + SL_FORWARD_WAIT_MS;
+    fw->start = uv_now(f->loop);
+    fw->deadline = fw->start + SL_FORWARD_WAIT_MS;
     uv_timer_init(f->loop, &fw->timer);
     fw->timer.data = fw;
     attempt(fw);

@@ -111,7 +111,56 @@ static void new_request_id(char out[37])
 struct pending {
     struct sl_http_exchange *x;
     struct sl_gateway *g;
+    uint64_t start_ns;
+    char request_id[40];
 };
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void record(struct sl_gateway *g, const char *service, const char *operation, int status,
+                   uint64_t ns)
+{
+    service = service ? service : "-";
+    operation = operation ? operation : "-";
+    struct sl_gateway_metric *m = NULL;
+    for (unsigned i = 0; i < g->n_metrics && m == NULL; i++) {
+        if (g->metrics[i].status == status && strcmp(g->metrics[i].service, service) == 0 &&
+            strcmp(g->metrics[i].operation, operation) == 0) {
+            m = &g->metrics[i];
+        }
+    }
+    if (m == NULL && g->n_metrics < SL_GATEWAY_METRIC_SLOTS) {
+        m = &g->metrics[g->n_metrics++];
+        *m = (struct sl_gateway_metric){.service = service, .operation = operation, .status = status};
+    }
+    if (m != NULL) {
+        sl_histogram_observe_ns(&m->latency, ns);
+    }
+}
+
+void sl_gateway_metrics(const struct sl_gateway *g, struct sl_text *t, const char *labels)
+{
+    char l[256];
+    sl_metric(t, "counter", "sluice_gateway_requests_total", labels, (double)g->stats.requests);
+    sl_metric(t, "counter", "sluice_gateway_auth_failures_total", labels,
+              (double)g->stats.auth_failures);
+    sl_metric(t, "counter", "sluice_gateway_forwarded_total", labels, (double)g->stats.forwarded);
+    sl_metric(t, "counter", "sluice_gateway_forward_retries_total", labels,
+              (double)g->forwarder.retried);
+    sl_metric(t, "counter", "sluice_gateway_unavailable_total", labels,
+              (double)g->forwarder.unavailable);
+    for (unsigned i = 0; i < g->n_metrics; i++) {
+        const struct sl_gateway_metric *m = &g->metrics[i];
+        snprintf(l, sizeof l, "%s,service=\"%s\",operation=\"%s\",status=\"%d\"", labels,
+                 m->service, m->operation, m->status);
+        sl_metric_histogram(t, "sluice_api_request_seconds", l, &m->latency);
+    }
+}
 
 static void respond(struct sl_http_exchange *x, sl_aws_response *resp)
 {
@@ -132,6 +181,11 @@ static void respond(struct sl_http_exchange *x, sl_aws_response *resp)
 static void done(void *data, sl_aws_response *resp)
 {
     struct pending *p = data;
+    uint64_t ns = mono_ns() - p->start_ns;
+    record(p->g, resp->service, resp->operation, resp->status, ns);
+    sl_log(SL_LOG_INFO, "access service=%s op=%s status=%d ms=%.3f forwarded=0 request=%s",
+           resp->service ? resp->service : "-", resp->operation ? resp->operation : "-",
+           resp->status, (double)ns / 1e6, p->request_id);
     respond(p->x, resp);
     free(p);
 }
@@ -185,6 +239,8 @@ static void serve(struct sl_gateway *g, struct sl_http_exchange *x,
     }
     p->x = x;
     p->g = g;
+    p->start_ns = mono_ns();
+    snprintf(p->request_id, sizeof p->request_id, "%s", id->request_id);
     sl_aws_ctx ctx = {.account_id = id->account,
                       .region = id->region,
                       .request_id = id->request_id,

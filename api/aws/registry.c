@@ -251,6 +251,8 @@ struct sl_aws_call {
 
 static void call_finish(sl_aws_call *c, sl_aws_response *resp)
 {
+    resp->service = c->svc->name;
+    resp->operation = c->ctx.operation;
     c->done(c->data, resp);
     json_decref(c->input);
     free(c);
@@ -443,6 +445,8 @@ err_respond:
     json_decref(input);
     if (sl_aws_error_response(svc, proto, &err, ctx->request_id, &resp) < 0)
         sl_aws_response_free(&resp);
+    resp.service = svc ? svc->name : NULL;
+    resp.operation = op ? op->name : NULL;
     done(data, &resp);
 }
 

@@ -124,6 +124,8 @@ typedef struct sl_aws_response {
         char value[200];
     } headers[SL_AWS_RESP_MAX_HEADERS];
     int n_headers;
+    const char *service;   /* static: the service and operation served, */
+    const char *operation; /* NULL when the request named none */
 } sl_aws_response;
 
 void sl_aws_response_free(sl_aws_response *resp);

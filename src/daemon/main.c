@@ -102,6 +102,7 @@ int main(int argc, char **argv)
         return 1;
     }
     d.admin.http = d.http;
+    d.admin.gateway = &d.gateway;
     sl_log(SL_LOG_INFO, "serving http://%s:%d", d.cfg.api_host, sl_http_server_port(d.http));
 
     uv_signal_init(d.loop, &d.sigterm);
