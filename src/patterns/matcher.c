@@ -1,7 +1,8 @@
 /* The compiled matcher: a trie of name states over the (sorted) steps of
  * every clause. A state's outgoing edges are keyed by field path; each
- * edge holds value indexes (hash maps, tries, an interval tree, a short
- * verification list) that map one field value straight to the next states.
+ * edge holds value indexes (hash maps, affix maps, an interval tree, a
+ * short verification list) that map one field value straight to the next
+ * states.
  * Matching starts at the root, looks up each edge's path in the event and
  * follows only the transitions the value selects, so the work done depends
  * on the event and on the patterns that (partly) match it, not on how many
@@ -13,12 +14,23 @@
 
 #define EDGE_MAP_MIN 8 /* states with more value edges get a path hash map */
 
+/* Prefixes (or suffixes) of a value, as a hash map per key plus the sorted
+ * distinct key lengths: a lookup probes once per length present, so its
+ * cost does not grow with the number of keys, and it touches a handful of
+ * cache lines where a byte trie would touch one per character. */
+struct affix {
+    struct sl_pat_hmap map; /* bytes -> struct sl_pat_tvec * */
+    uint32_t *len, *cnt;    /* distinct lengths, ascending; keys of each */
+    uint32_t nlen, cap;
+};
+
 /* Value index of one (state, path) edge. */
 struct fm {
-    struct sl_pat_hmap exact;  /* (type, bytes) -> struct sl_pat_tvec * */
-    struct sl_pat_hmap eic;    /* folded string -> struct sl_pat_tvec * */
-    struct sl_pat_tnode *prefix, *suffix, *prefix_ic, *suffix_ic, *cidr;
-    struct sl_pat_tnode *wc_prefix, *wc_suffix; /* globs, verified on hit */
+    struct sl_pat_hmap exact; /* (type, bytes) -> struct sl_pat_tvec * */
+    struct sl_pat_hmap eic;   /* folded string -> struct sl_pat_tvec * */
+    struct affix prefix, suffix, prefix_ic, suffix_ic;
+    struct affix cidr;                  /* prefixes of sl_pat_ip_key() */
+    struct affix wc_prefix, wc_suffix;  /* globs' end segments, verified on hit */
     struct sl_pat_inode *ranges;
     struct sl_pat_tvec scan; /* checked one by one: see m_rank() */
     uint32_t nfold;          /* references that need the folded value */
@@ -183,17 +195,88 @@ static void map_del(size_t *mem, struct sl_pat_hmap *h, uint8_t tag, const char 
         sl_pat_hmap_free(mem, h);
 }
 
-static void reverse(const char *s, size_t n, char *out)
+/* Counts one more (delta 1) or one fewer (-1) key of length len. */
+static int affix_len(size_t *mem, struct affix *a, size_t len, int delta)
 {
-    for (size_t i = 0; i < n; i++)
-        out[i] = s[n - 1 - i];
+    uint32_t at = 0;
+    while (at < a->nlen && a->len[at] < len)
+        at++;
+    if (delta < 0) {
+        if (at < a->nlen && a->len[at] == len && --a->cnt[at] == 0) {
+            memmove(a->len + at, a->len + at + 1, (a->nlen - at - 1) * sizeof(uint32_t));
+            memmove(a->cnt + at, a->cnt + at + 1, (a->nlen - at - 1) * sizeof(uint32_t));
+            a->nlen--;
+        }
+        return SL_OK;
+    }
+    if (at == a->nlen || a->len[at] != len) {
+        uint32_t ccap = a->cap;
+        if (grow(mem, (void **)&a->cnt, &ccap, a->nlen + 1, sizeof(uint32_t)) != SL_OK ||
+            grow(mem, (void **)&a->len, &a->cap, a->nlen + 1, sizeof(uint32_t)) != SL_OK)
+            return SL_ENOMEM;
+        memmove(a->len + at + 1, a->len + at, (a->nlen - at) * sizeof(uint32_t));
+        memmove(a->cnt + at + 1, a->cnt + at, (a->nlen - at) * sizeof(uint32_t));
+        a->len[at] = (uint32_t)len;
+        a->cnt[at] = 0;
+        a->nlen++;
+    }
+    a->cnt[at]++;
+    return SL_OK;
 }
 
-/* The trie and key an operator lives under; NULL trie for others. */
-static struct sl_pat_tnode **trie_for(struct fm *fm, const struct sl_pat_m *m, const char **k,
-                                      size_t *len, bool *rev)
+static void affix_drop_key(size_t *mem, struct affix *a, const char *k, size_t len,
+                           uint64_t hash, struct sl_pat_tvec *tv)
 {
-    *rev = false;
+    sl_pat_hmap_del(mem, &a->map, 0, k, len, hash);
+    sl_pat_dealloc(mem, tv);
+    affix_len(mem, a, len, -1);
+    if (!a->nlen) {
+        sl_pat_hmap_free(mem, &a->map);
+        sl_pat_dealloc(mem, a->len);
+        sl_pat_dealloc(mem, a->cnt);
+        memset(a, 0, sizeof(*a));
+    }
+}
+
+static int affix_add(size_t *mem, struct affix *a, const char *k, size_t len,
+                     struct sl_pat_ns *ns, const struct sl_pat_m *verify)
+{
+    uint64_t hash = sl_pat_hash(k, len, 0);
+    struct sl_pat_tvec *tv = sl_pat_hmap_get(&a->map, 0, k, len, hash);
+    if (!tv) {
+        if (affix_len(mem, a, len, 1) != SL_OK)
+            return SL_ENOMEM;
+        if (!(tv = sl_pat_alloc(mem, sizeof(*tv))) ||
+            sl_pat_hmap_put(mem, &a->map, 0, k, len, hash, tv) != SL_OK) {
+            sl_pat_dealloc(mem, tv);
+            affix_len(mem, a, len, -1);
+            return SL_ENOMEM;
+        }
+    }
+    if (tvec_add(mem, tv, ns, verify) != SL_OK) {
+        if (!tv->n)
+            affix_drop_key(mem, a, k, len, hash, tv);
+        return SL_ENOMEM;
+    }
+    return SL_OK;
+}
+
+static void affix_del(size_t *mem, struct affix *a, const char *k, size_t len,
+                      struct sl_pat_ns *ns, const struct sl_pat_m *verify)
+{
+    uint64_t hash = sl_pat_hash(k, len, 0);
+    struct sl_pat_tvec *tv = sl_pat_hmap_get(&a->map, 0, k, len, hash);
+    if (!tv)
+        return;
+    tvec_del(mem, tv, ns, verify);
+    if (!tv->n)
+        affix_drop_key(mem, a, k, len, hash, tv);
+}
+
+/* The affix index and key an operator lives under; NULL for others. */
+static struct affix *affix_for(struct fm *fm, const struct sl_pat_m *m, const char **k,
+                               size_t *len)
+{
     *k = m->s;
     *len = m->len;
     switch (m->op) {
@@ -202,10 +285,8 @@ static struct sl_pat_tnode **trie_for(struct fm *fm, const struct sl_pat_m *m, c
     case OP_PREFIX_IC:
         return &fm->prefix_ic;
     case OP_SUFFIX:
-        *rev = true;
         return &fm->suffix;
     case OP_SUFFIX_IC:
-        *rev = true;
         return &fm->suffix_ic;
     case OP_CIDR:
         return &fm->cidr;
@@ -221,7 +302,6 @@ static struct sl_pat_tnode **trie_for(struct fm *fm, const struct sl_pat_m *m, c
                 off += m->glob.seg_len[i];
             *k = m->glob.text + off;
             *len = m->glob.seg_len[m->glob.nseg - 1];
-            *rev = true;
             return &fm->wc_suffix;
         }
         return NULL;
@@ -239,38 +319,23 @@ static bool needs_fold(const struct sl_pat_m *m)
 static int fm_add(size_t *mem, struct fm *fm, const struct sl_pat_m *m, struct sl_pat_ns *ns)
 {
     int rc;
+    const char *k;
+    size_t len;
+    struct affix *a;
     if (m->op == OP_EXACT) {
         rc = map_add(mem, &fm->exact, (uint8_t)m->lit.type, m->lit.s, m->lit.len, ns);
     } else if (m->op == OP_NUMERIC && m->lo == m->hi) {
-        char k[8];
-        sl_pat_num_key(m->lo, k);
-        rc = map_add(mem, &fm->exact, SL_PAT_NUMBER, k, 8, ns);
+        char nk[8];
+        sl_pat_num_key(m->lo, nk);
+        rc = map_add(mem, &fm->exact, SL_PAT_NUMBER, nk, 8, ns);
     } else if (m->op == OP_NUMERIC) {
         rc = sl_pat_itree_add(mem, &fm->ranges, m, ns);
     } else if (m->op == OP_EIC) {
         rc = map_add(mem, &fm->eic, 0, m->s, m->len, ns);
+    } else if ((a = affix_for(fm, m, &k, &len))) {
+        rc = affix_add(mem, a, k, len, ns, m->op == OP_WILDCARD ? m : NULL);
     } else {
-        const char *k;
-        size_t len;
-        bool rev;
-        struct sl_pat_tnode **root = trie_for(fm, m, &k, &len, &rev);
-        if (root) {
-            char *tmp = NULL;
-            if (rev) {
-                if (!(tmp = malloc(len ? len : 1)))
-                    return SL_ENOMEM;
-                reverse(k, len, tmp);
-                k = tmp;
-            }
-            struct sl_pat_tnode *n = sl_pat_trie_put(mem, root, k, len);
-            bool verify = m->op == OP_WILDCARD;
-            rc = n ? tvec_add(mem, &n->tv, ns, verify ? m : NULL) : SL_ENOMEM;
-            if (rc != SL_OK)
-                sl_pat_trie_prune(mem, root, k, len);
-            free(tmp);
-        } else {
-            rc = tvec_add(mem, &fm->scan, ns, m);
-        }
+        rc = tvec_add(mem, &fm->scan, ns, m);
     }
     if (rc == SL_OK && needs_fold(m))
         fm->nfold++;
@@ -279,48 +344,25 @@ static int fm_add(size_t *mem, struct fm *fm, const struct sl_pat_m *m, struct s
 
 static void fm_del(size_t *mem, struct fm *fm, const struct sl_pat_m *m, struct sl_pat_ns *ns)
 {
+    const char *k;
+    size_t len;
+    struct affix *a;
     if (needs_fold(m))
         fm->nfold--;
     if (m->op == OP_EXACT) {
         map_del(mem, &fm->exact, (uint8_t)m->lit.type, m->lit.s, m->lit.len, ns);
     } else if (m->op == OP_NUMERIC && m->lo == m->hi) {
-        char k[8];
-        sl_pat_num_key(m->lo, k);
-        map_del(mem, &fm->exact, SL_PAT_NUMBER, k, 8, ns);
+        char nk[8];
+        sl_pat_num_key(m->lo, nk);
+        map_del(mem, &fm->exact, SL_PAT_NUMBER, nk, 8, ns);
     } else if (m->op == OP_NUMERIC) {
         sl_pat_itree_del(mem, &fm->ranges, m, ns);
     } else if (m->op == OP_EIC) {
         map_del(mem, &fm->eic, 0, m->s, m->len, ns);
+    } else if ((a = affix_for(fm, m, &k, &len))) {
+        affix_del(mem, a, k, len, ns, m->op == OP_WILDCARD ? m : NULL);
     } else {
-        const char *k;
-        size_t len;
-        bool rev;
-        struct sl_pat_tnode **root = trie_for(fm, m, &k, &len, &rev);
-        if (!root) {
-            tvec_del(mem, &fm->scan, ns, m);
-            return;
-        }
-        char *tmp = NULL;
-        if (rev) {
-            /* Removal must not fail: fall back to a stack copy for short keys. */
-            char small[256] = {0};
-            tmp = len <= sizeof(small) ? small : malloc(len);
-            if (!tmp)
-                abort();
-            reverse(k, len, tmp);
-            k = tmp;
-            struct sl_pat_tnode *n = sl_pat_trie_find(*root, k, len);
-            if (n)
-                tvec_del(mem, &n->tv, ns, m->op == OP_WILDCARD ? m : NULL);
-            sl_pat_trie_prune(mem, root, k, len);
-            if (tmp != small)
-                free(tmp);
-            return;
-        }
-        struct sl_pat_tnode *n = sl_pat_trie_find(*root, k, len);
-        if (n)
-            tvec_del(mem, &n->tv, ns, m->op == OP_WILDCARD ? m : NULL);
-        sl_pat_trie_prune(mem, root, k, len);
+        tvec_del(mem, &fm->scan, ns, m);
     }
 }
 
@@ -904,35 +946,24 @@ static void push_tv(struct walk *w, const struct sl_pat_tvec *tv)
         push(w, tv->v[i].ns);
 }
 
-/* Follows a trie along key: every node passed holds keys that prefix it. */
-static void trie_walk(struct walk *w, const struct sl_pat_tnode *n, const char *k, size_t len,
-                      bool rev, bool verify)
+/* Probes the affix map with the value's prefix (or suffix) of every key
+ * length present; verify means the targets carry a glob to check. */
+static void affix_walk(struct walk *w, const struct affix *a, const char *v, size_t vlen,
+                       bool suffix, bool verify)
 {
-    for (size_t i = 0;; i++) {
-        if (n->tv.n) {
-            if (!verify) {
-                push_tv(w, &n->tv);
-            } else {
-                for (uint32_t j = 0; j < n->tv.n; j++)
-                    if (sl_pat_glob_match(&n->tv.v[j].m->glob, w->f->str, w->f->str_len))
-                        push(w, n->tv.v[j].ns);
-            }
+    for (uint32_t i = 0; i < a->nlen && a->len[i] <= vlen; i++) {
+        size_t n = a->len[i];
+        const char *k = suffix ? v + vlen - n : v;
+        const struct sl_pat_tvec *tv = sl_pat_hmap_get(&a->map, 0, k, n, sl_pat_hash(k, n, 0));
+        if (!tv)
+            continue;
+        if (!verify) {
+            push_tv(w, tv);
+            continue;
         }
-        if (i == len || !n->nkids)
-            return;
-        uint8_t b = (uint8_t)(rev ? k[len - 1 - i] : k[i]);
-        /* Most nodes have one or two children: scan instead of bisect. */
-        const struct sl_pat_tnode *next = NULL;
-        for (uint32_t j = 0; j < n->nkids; j++)
-            if (n->bytes[j] == b) {
-                next = n->kids[j];
-                break;
-            } else if (n->bytes[j] > b) {
-                break;
-            }
-        if (!next)
-            return;
-        n = next;
+        for (uint32_t j = 0; j < tv->n; j++)
+            if (sl_pat_glob_match(&tv->v[j].m->glob, w->f->str, w->f->str_len))
+                push(w, tv->v[j].ns);
     }
 }
 
@@ -974,19 +1005,19 @@ static void fm_apply(struct walk *w, const struct fm *fm)
     if (f->type == SL_PAT_NUMBER && fm->ranges)
         sl_pat_itree_stab(fm->ranges, f->num, push_cb, w);
     if (f->type == SL_PAT_STRING) {
-        if (fm->prefix)
-            trie_walk(w, fm->prefix, f->str, f->str_len, false, false);
-        if (fm->suffix)
-            trie_walk(w, fm->suffix, f->str, f->str_len, true, false);
-        if (fm->wc_prefix)
-            trie_walk(w, fm->wc_prefix, f->str, f->str_len, false, true);
-        if (fm->wc_suffix)
-            trie_walk(w, fm->wc_suffix, f->str, f->str_len, true, true);
-        if (fm->cidr) {
+        if (fm->prefix.nlen)
+            affix_walk(w, &fm->prefix, f->str, f->str_len, false, false);
+        if (fm->suffix.nlen)
+            affix_walk(w, &fm->suffix, f->str, f->str_len, true, false);
+        if (fm->wc_prefix.nlen)
+            affix_walk(w, &fm->wc_prefix, f->str, f->str_len, false, true);
+        if (fm->wc_suffix.nlen)
+            affix_walk(w, &fm->wc_suffix, f->str, f->str_len, true, true);
+        if (fm->cidr.nlen) {
             char ip[129];
             size_t n = sl_pat_ip_key(f->str, f->str_len, ip);
             if (n)
-                trie_walk(w, fm->cidr, ip, n, false, false);
+                affix_walk(w, &fm->cidr, ip, n, false, false);
         }
         if (fm->nfold) {
             size_t flen;
@@ -997,10 +1028,10 @@ static void fm_apply(struct walk *w, const struct fm *fm)
                 if (tv)
                     push_tv(w, tv);
             }
-            if (fm->prefix_ic)
-                trie_walk(w, fm->prefix_ic, fs, flen, false, false);
-            if (fm->suffix_ic)
-                trie_walk(w, fm->suffix_ic, fs, flen, true, false);
+            if (fm->prefix_ic.nlen)
+                affix_walk(w, &fm->prefix_ic, fs, flen, false, false);
+            if (fm->suffix_ic.nlen)
+                affix_walk(w, &fm->suffix_ic, fs, flen, true, false);
         }
     }
     for (uint32_t i = 0; i < fm->scan.n; i++) {

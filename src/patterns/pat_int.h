@@ -103,8 +103,8 @@ void sl_pat_m_free(size_t *mem, struct sl_pat_m *m);
 
 /* Canonical 8-byte key of a number (-0 -> 0). */
 void sl_pat_num_key(double v, char out[8]);
-/* Parses an IPv4/IPv6 literal into a trie key: family byte then one byte
- * (0/1) per address bit. Returns key length, 0 if not an IP literal. */
+/* Parses an IPv4/IPv6 literal into a prefix key: family byte then one byte
+ * (0/1) per address bit, so a CIDR block is a prefix of its addresses' keys. Returns key length, 0 if not an IP literal. */
 size_t sl_pat_ip_key(const char *s, size_t len, char out[129]);
 /* Glob compile: 0, or -1 with msg set. */
 int sl_pat_glob_parse(const char *s, size_t len, struct sl_pat_glob *g, char *msg, size_t msglen);
@@ -157,22 +157,6 @@ struct sl_pat_tvec {
     struct sl_pat_tgt *v;
     uint32_t n, cap;
 };
-
-/* ---- Byte trie (trie.c): prefix, suffix (reversed), CIDR bits ---------- */
-
-struct sl_pat_tnode {
-    uint8_t *bytes;                /* sorted child labels */
-    struct sl_pat_tnode **kids;
-    uint32_t nkids, cap;
-    struct sl_pat_tvec tv;         /* targets of keys ending here */
-};
-
-/* Returns the node for key, creating the path; NULL on ENOMEM. */
-struct sl_pat_tnode *sl_pat_trie_put(size_t *mem, struct sl_pat_tnode **root, const char *k,
-                                     size_t len);
-struct sl_pat_tnode *sl_pat_trie_find(struct sl_pat_tnode *root, const char *k, size_t len);
-/* Frees nodes on key's path that hold no targets and no children. */
-void sl_pat_trie_prune(size_t *mem, struct sl_pat_tnode **root, const char *k, size_t len);
 
 /* ---- Interval tree for numeric ranges (numtree.c): a treap ordered by
  * low end, augmented with the subtree's highest high end. */
