@@ -506,10 +506,20 @@ static int dead_letter(struct sl_apply_ctx *ctx, struct sqs_queue *q, uint64_t s
         return SL_OK;
     }
     int rv = sqs_load_by_name(ctx->txn, account, name, &dlq);
-    if (rv == SL_ENOTFOUND || (rv == SL_OK && dlq.qid == q->qid)) {
-        if (rv == SL_OK) {
+    if (rv == SL_OK) {
+        /* The dead-letter queue's RedriveAllowPolicy may have changed since
+         * the source named it: a denied move leaves the message where it is. */
+        char source[300];
+        snprintf(source, sizeof source, "arn:aws:sqs:%s:%s:%s", q->region, q->account, q->name);
+        const char *allow = sqs_queue_attr(&dlq, "RedriveAllowPolicy");
+        bool allowed = allow == NULL || strstr(allow, "\"allowAll\"") != NULL ||
+                       (strstr(allow, "\"byQueue\"") != NULL && strstr(allow, source) != NULL);
+        if (!allowed || dlq.qid == q->qid) {
             sqs_queue_free(&dlq);
+            return SL_OK;
         }
+    }
+    if (rv == SL_ENOTFOUND) {
         return SL_OK;
     }
     if (rv != SL_OK) {

@@ -1,4 +1,5 @@
 /* Queue lifecycle: create, delete, attributes, tags, purge. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,6 +54,66 @@ static const char *effective(const struct sqs_queue *q, const char *name)
     return "";
 }
 
+/* A RedrivePolicy names a dead-letter queue that must exist, be of the
+ * same kind (FIFO or not), and allow this queue by its RedriveAllowPolicy. */
+static int check_redrive_target(struct sl_apply_ctx *ctx, const struct sqs_kv *attrs, unsigned n,
+                                const char *region, const char *account, const char *name,
+                                bool fifo, struct sl_result *res, bool *failed)
+{
+    const char *policy = NULL;
+    for (unsigned i = 0; i < n; i++) {
+        if (strcmp(attrs[i].name, "RedrivePolicy") == 0 && attrs[i].value[0] != '\0') {
+            policy = attrs[i].value;
+        }
+    }
+    *failed = false;
+    if (policy == NULL) {
+        return SL_OK;
+    }
+    struct sqs_queue probe = {0}, dlq;
+    sqs_kv_set(&probe.attrs, &probe.n_attrs, "RedrivePolicy", policy);
+    sqs_queue_derive(&probe);
+    char dlq_account[64] = "", dlq_name[128] = "";
+    const char *p = probe.dlq_arn;
+    for (int i = 0; p != NULL && i < 4; i++) {
+        p = strchr(p, ':');
+        p = p ? p + 1 : NULL;
+    }
+    if (p != NULL) {
+        sscanf(p, "%63[^:]:%127s", dlq_account, dlq_name);
+    }
+    int rv = sqs_load_by_name(ctx->txn, dlq_account, dlq_name, &dlq);
+    if (rv == SL_ENOTFOUND) {
+        *failed = true;
+        rv = sqs_error(res, "InvalidParameterValue",
+                       "Value %s for parameter RedrivePolicy is invalid. Reason: Dead letter target "
+                       "does not exist.",
+                       policy);
+    } else if (rv == SL_OK) {
+        char source[300];
+        snprintf(source, sizeof source, "arn:aws:sqs:%s:%s:%s", region, account, name);
+        const char *allow = sqs_queue_attr(&dlq, "RedriveAllowPolicy");
+        bool allowed = allow == NULL || strstr(allow, "\"allowAll\"") != NULL ||
+                       (strstr(allow, "\"byQueue\"") != NULL && strstr(allow, source) != NULL);
+        if (dlq.fifo != fifo) {
+            *failed = true;
+            rv = sqs_error(res, "InvalidParameterValue",
+                           "Value %s for parameter RedrivePolicy is invalid. Reason: Dead-letter "
+                           "queue must be same type of queue as the source.",
+                           policy);
+        } else if (!allowed) {
+            *failed = true;
+            rv = sqs_error(res, "InvalidParameterValue",
+                           "Value %s for parameter RedrivePolicy is invalid. Reason: Queue %s does "
+                           "not allow this queue to use it as a dead-letter queue.",
+                           policy, dlq.name);
+        }
+        sqs_queue_free(&dlq);
+    }
+    sqs_queue_free(&probe);
+    return rv;
+}
+
 static int put_qid(struct sl_result *res, uint64_t qid)
 {
     uint8_t out[8];
@@ -89,6 +150,10 @@ static int create_queue(struct sl_apply_ctx *ctx, struct sl_rbuf *r, struct sl_r
         goto out;
     }
     rv = sqs_validate_attrs(attrs, n_attrs, true, fifo, res, &failed);
+    if (rv != SL_OK || failed) {
+        goto out;
+    }
+    rv = check_redrive_target(ctx, attrs, n_attrs, region, account, name, fifo, res, &failed);
     if (rv != SL_OK || failed) {
         goto out;
     }
@@ -208,7 +273,11 @@ static int set_attributes(struct sl_apply_ctx *ctx, struct sl_rbuf *r, struct sq
     int rv;
     if (!sl_rbuf_ok(r, true)) {
         rv = sl_result_set(res, SL_STATUS_BAD_COMMAND, NULL, 0);
-    } else if ((rv = sqs_validate_attrs(attrs, n, false, q->fifo, res, &failed)) == SL_OK && !failed) {
+    } else if ((rv = sqs_validate_attrs(attrs, n, false, q->fifo, res, &failed)) == SL_OK &&
+               !failed &&
+               (rv = check_redrive_target(ctx, attrs, n, q->region, q->account, q->name, q->fifo,
+                                          res, &failed)) == SL_OK &&
+               !failed) {
         rv = sqs_apply_attrs(q, attrs, n);
         q->modified_ms = ctx->now_ms;
         if (rv == SL_OK) {

@@ -190,6 +190,30 @@ static void test_dead_letter(void **state)
     sl_sqs_messages_free(m, 1);
 }
 
+/* A RedrivePolicy must name an existing queue of the same kind that allows
+ * the source. */
+static void test_redrive_targets(void **state)
+{
+    struct sqs_fx *f = *state;
+    struct sqs_kv to_missing = {"RedrivePolicy", "{\"deadLetterTargetArn\":\"arn:aws:sqs:us-east-1:000000000000:nope\",\"maxReceiveCount\":3}"};
+    struct sl_result r = create_raw(f, "src1", &to_missing, 1);
+    sqs_fx_expect_error(&r, "InvalidParameterValue");
+    struct sqs_kv deny = {"RedriveAllowPolicy", "{\"redrivePermission\":\"denyAll\"}"};
+    sqs_fx_create(f, "closed", &deny, 1);
+    struct sqs_kv to_closed = {"RedrivePolicy", "{\"deadLetterTargetArn\":\"arn:aws:sqs:us-east-1:000000000000:closed\",\"maxReceiveCount\":3}"};
+    r = create_raw(f, "src2", &to_closed, 1);
+    sqs_fx_expect_error(&r, "InvalidParameterValue");
+    struct sqs_kv by_queue = {"RedriveAllowPolicy", "{\"redrivePermission\":\"byQueue\",\"sourceQueueArns\":[\"arn:aws:sqs:us-east-1:000000000000:src3\"]}"};
+    sqs_fx_create(f, "picky", &by_queue, 1);
+    struct sqs_kv to_picky = {"RedrivePolicy", "{\"deadLetterTargetArn\":\"arn:aws:sqs:us-east-1:000000000000:picky\",\"maxReceiveCount\":3}"};
+    sqs_fx_create(f, "src3", &to_picky, 1);
+    r = create_raw(f, "src4", &to_picky, 1);
+    sqs_fx_expect_error(&r, "InvalidParameterValue");
+    struct sqs_kv fifo[2] = {{"FifoQueue", "true"}, {"RedrivePolicy", "{\"deadLetterTargetArn\":\"arn:aws:sqs:us-east-1:000000000000:src3\",\"maxReceiveCount\":3}"}};
+    r = create_raw(f, "f.fifo", fifo, 2);
+    sqs_fx_expect_error(&r, "InvalidParameterValue");
+}
+
 static void test_purge_delete_retention(void **state)
 {
     struct sqs_fx *f = *state;
@@ -407,6 +431,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_delay_and_visibility_changes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fifo_groups_and_dedup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dead_letter, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_redrive_targets, setup, teardown),
         cmocka_unit_test_setup_teardown(test_purge_delete_retention, setup, teardown),
         cmocka_unit_test_setup_teardown(test_exact_counts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_advance_cleans_up, setup, teardown),
