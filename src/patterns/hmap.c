@@ -11,11 +11,31 @@ static bool ent_eq(const struct sl_pat_hent *e, uint8_t tag, const char *k, size
     return e->hash == hash && e->tag == tag && e->len == len && (!len || !memcmp(e->key, k, len));
 }
 
+#define FILTER_MIN_CAP 16
+
+static inline size_t filter_bit(const struct sl_pat_hmap *h, uint64_t hash)
+{
+    return (size_t)(hash >> 24) & (h->cap * 2 - 1);
+}
+
+static inline void filter_set(struct sl_pat_hmap *h, uint64_t hash)
+{
+    if (h->filter) {
+        size_t b = filter_bit(h, hash);
+        h->filter[b / 64] |= 1ULL << (b % 64);
+    }
+}
+
 void *sl_pat_hmap_get(const struct sl_pat_hmap *h, uint8_t tag, const char *k, size_t len,
                       uint64_t hash)
 {
     if (!h->n)
         return NULL;
+    if (h->filter) {
+        size_t b = filter_bit(h, hash);
+        if (!(h->filter[b / 64] & (1ULL << (b % 64))))
+            return NULL;
+    }
     size_t mask = h->cap - 1;
     for (size_t i = hash & mask;; i = (i + 1) & mask) {
         const struct sl_pat_hent *e = &h->t[i];
@@ -41,9 +61,19 @@ static int grow(size_t *mem, struct sl_pat_hmap *h)
             j = (j + 1) & (ncap - 1);
         nt[j] = *e;
     }
+    uint64_t *nf = NULL;
+    if (ncap >= FILTER_MIN_CAP && !(nf = sl_pat_alloc(mem, (ncap * 2 + 63) / 64 * 8))) {
+        sl_pat_dealloc(mem, nt);
+        return SL_ENOMEM;
+    }
     sl_pat_dealloc(mem, h->t);
+    sl_pat_dealloc(mem, h->filter);
     h->t = nt;
+    h->filter = nf;
     h->cap = ncap;
+    for (size_t i = 0; nf && i < ncap; i++)
+        if (nt[i].key)
+            filter_set(h, nt[i].hash);
     return SL_OK;
 }
 
@@ -61,6 +91,7 @@ int sl_pat_hmap_put(size_t *mem, struct sl_pat_hmap *h, uint8_t tag, const char 
     h->t[i] = (struct sl_pat_hent){.hash = hash, .key = key, .len = (uint32_t)len, .tag = tag,
                                    .val = val};
     h->n++;
+    filter_set(h, hash);
     return SL_OK;
 }
 
@@ -89,7 +120,9 @@ void sl_pat_hmap_del(size_t *mem, struct sl_pat_hmap *h, uint8_t tag, const char
     }
     if (!h->n) {
         sl_pat_dealloc(mem, h->t);
+        sl_pat_dealloc(mem, h->filter);
         h->t = NULL;
+        h->filter = NULL;
         h->cap = 0;
     }
 }
@@ -99,6 +132,8 @@ void sl_pat_hmap_free(size_t *mem, struct sl_pat_hmap *h)
     for (size_t i = 0; i < h->cap; i++)
         sl_pat_dealloc(mem, h->t[i].key);
     sl_pat_dealloc(mem, h->t);
+    sl_pat_dealloc(mem, h->filter);
     h->t = NULL;
+    h->filter = NULL;
     h->cap = h->n = 0;
 }

@@ -126,8 +126,13 @@ struct sl_pat_hent {
     void *val;
 };
 
+/* Tables of 16 slots or more also keep a one-bit-per-hash filter (2 bits
+ * per slot, so it stays in cache while the table does not): most misses
+ * are answered without touching the table. Removals leave their bit set
+ * until the table next grows; a stale bit only costs a probe. */
 struct sl_pat_hmap {
     struct sl_pat_hent *t;
+    uint64_t *filter;
     size_t cap, n; /* cap is 0 or a power of two */
 };
 

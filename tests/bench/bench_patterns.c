@@ -16,7 +16,7 @@
 #include "tests/unit/test_patterns_ref.h"
 
 #define NEVENTS 1024
-#define SPACE 200000 /* values are drawn from [0, SPACE): ~N/SPACE hit rate */
+#define SPACE 1000000 /* values are drawn from [0, SPACE): ~N/SPACE hits per event */
 
 static uint64_t rng = 88172645463325252ULL;
 
