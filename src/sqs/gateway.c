@@ -217,8 +217,9 @@ static void request_id(const struct sqs_op *op, uint8_t out[16])
     uint8_t d[32];
     char text[128];
     unsigned int len = 32;
-    int n = snprintf(text, sizeof text, "%s/%u", op->ctx->request_id ? op->ctx->request_id : "",
-                     op->attempt);
+    const char *key = op->retry_key[0] ? op->retry_key
+                      : op->ctx->request_id ? op->ctx->request_id : "";
+    int n = snprintf(text, sizeof text, "%.110s/%u", key, op->attempt);
     EVP_Digest(text, (size_t)n, d, &len, EVP_sha256(), NULL);
     memcpy(out, d, 16);
 }

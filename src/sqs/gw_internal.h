@@ -35,6 +35,8 @@ struct sqs_op {
     char name[96];
     uint16_t type;
     uint32_t attempt; /* long polls propose again: each try its own id */
+    char retry_key[256]; /* names the command instead of the HTTP request id
+                            (FIFO ReceiveRequestAttemptId) when set */
     void (*done)(struct sqs_op *op, struct sl_result *res); /* after commit */
     void (*read)(struct sqs_op *op);                         /* after a barrier */
     void *extra;                         /* per-operation state */

@@ -711,6 +711,13 @@ void sqs_gw_receive_message(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *in
             sqs_queue_free(&q);
         }
     }
+    /* A FIFO receive retried with the same ReceiveRequestAttemptId gets the
+     * first attempt's answer (within the core's retry window). */
+    const char *attempt = json_string_value(json_object_get(input, "ReceiveRequestAttemptId"));
+    if (attempt != NULL) {
+        snprintf(op->retry_key, sizeof op->retry_key, "attempt/%s/%s/%.100s", op->account,
+                 op->name, attempt);
+    }
     struct sqs_poll *p = calloc(1, sizeof *p);
     if (p == NULL) {
         sqs_fail(op, "InternalError", "out of memory");

@@ -193,8 +193,11 @@ def fifo(s, f):
     nxt = s.receive_message(QueueUrl=u, MaxNumberOfMessages=10)["Messages"]
     check([m["Body"] for m in nxt] == ["b1"], "group A locked while a1 is in flight")
     s.delete_message(QueueUrl=u, ReceiptHandle=first["ReceiptHandle"])
-    nxt = s.receive_message(QueueUrl=u, MaxNumberOfMessages=10)["Messages"]
+    nxt = s.receive_message(QueueUrl=u, MaxNumberOfMessages=10, ReceiveRequestAttemptId="try-1")["Messages"]
     check([m["Body"] for m in nxt] == ["a2"], nxt)
+    # A retried receive with the same attempt id gets the same answer.
+    again = f.receive_message(QueueUrl=u, MaxNumberOfMessages=10, ReceiveRequestAttemptId="try-1")["Messages"]
+    check([m["ReceiptHandle"] for m in again] == [m["ReceiptHandle"] for m in nxt], "attempt id retry")
     c = s.create_queue(QueueName="content.fifo", Attributes={"FifoQueue": "true",
                                                               "ContentBasedDeduplication": "true"})["QueueUrl"]
     x = f.send_message(QueueUrl=c, MessageBody="same", MessageGroupId="g")
@@ -271,6 +274,10 @@ def main():
         auth(follower)
         sts = c.wait_converged()
         check(len({st["digest"] for st in sts}) == 1, "replicas agree")
+        # An idle cluster writes nothing: no entry while nothing is due.
+        before = leader.status()["commit_index"]
+        time.sleep(2)
+        check(leader.status()["commit_index"] == before, "an idle cluster proposed entries")
     except BaseException:
         c.dump_logs()
         raise
