@@ -463,7 +463,11 @@ bool sl_admin_handle(struct sl_admin *a, struct sl_http_exchange *x, const struc
     const char *p = req->path;
     bool get = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
     bool post = strcmp(req->method, "POST") == 0;
-    if (strcmp(p, "/health") == 0 && get) {
+    if (a->node->closing && (strcmp(p, "/status") == 0 || strcmp(p, "/metrics") == 0 ||
+                             strncmp(p, "/admin/", 7) == 0)) {
+        /* The store is closing: nothing to read from it any more. */
+        sl_http_respond_error(x, 503, "ServiceUnavailable", "the node is shutting down");
+    } else if (strcmp(p, "/health") == 0 && get) {
         bool ok = !a->node->closing && sl_node_leader(a->node, NULL) != 0;
         respond_json(x, ok ? 200 : 503, json_pack("{s:s}", "status", ok ? "ok" : "no leader"));
     } else if (strcmp(p, "/status") == 0 && get) {

@@ -296,6 +296,13 @@ void sl_gateway_handle(struct sl_gateway *g, struct sl_http_exchange *x,
     g->stats.requests++;
     decode_request(req, &areq);
     sl_aws_protocol proto = sl_aws_detect_protocol(&areq);
+    if (g->node->closing) {
+        sl_aws_error err;
+        new_request_id(id.request_id);
+        sl_aws_error_set(&err, 503, false, "ServiceUnavailable", "The node is shutting down.");
+        fail(x, NULL, proto, &err, id.request_id);
+        return;
+    }
 
     const char *fwd = sl_http_request_header(req, SL_FORWARD_HEADER, &flen);
     if (fwd != NULL) {
