@@ -28,6 +28,17 @@ int sqs_load_by_name(struct sl_txn *t, const char *account, const char *name, st
 int sqs_load_by_id(struct sl_txn *t, uint64_t qid, struct sqs_queue *q);
 int sqs_save(struct sl_txn *t, const struct sqs_queue *q);
 
+/* "arn:aws:sqs:region:account:name" -> account, name. */
+bool sqs_arn_parse(const char *arn, char account[64], char name[128]);
+void sqs_arn(const struct sqs_queue *q, char out[300]);
+/* Whether dlq's RedriveAllowPolicy lets source_arn use it. */
+bool sqs_redrive_allowed(const struct sqs_queue *dlq, const char *source_arn);
+/* Moves message seq (head h) of `from` to the end of `to`, keeping its id,
+ * body and attributes; dlq_source, when not NULL, becomes its
+ * DeadLetterQueueSourceArn. The caller saves both queues. */
+int sqs_move_message(struct sl_apply_ctx *ctx, struct sqs_queue *from, uint64_t seq,
+                     struct sqs_head *h, struct sqs_queue *to, const char *dlq_source);
+
 /* Reads account and name from a command and loads the queue; on a missing
  * queue sets res to QueueDoesNotExist and returns 1. */
 int sqs_open(struct sl_apply_ctx *ctx, struct sl_rbuf *r, struct sqs_queue *q, struct sl_result *res);

@@ -487,80 +487,70 @@ static void write_message(struct sl_wbuf *w, const struct sqs_body *b, const str
     sl_wbuf_str(w, b->dlq_source_arn);
 }
 
-/* Moves a message to the dead-letter queue named by the redrive policy
- * (arn:aws:sqs:region:account:name), keeping its id, body and attributes.
- * *moved is false when that queue does not exist (the message stays). */
-static int dead_letter(struct sl_apply_ctx *ctx, struct sqs_queue *q, uint64_t seq,
-                       struct sqs_head *h, bool *moved)
+int sqs_move_message(struct sl_apply_ctx *ctx, struct sqs_queue *from, uint64_t seq,
+                     struct sqs_head *h, struct sqs_queue *to, const char *dlq_source)
 {
-    char account[64], name[128];
-    struct sqs_queue dlq;
     struct sqs_body b;
-    *moved = false;
-    const char *p = q->dlq_arn;
-    for (int i = 0; p != NULL && i < 4; i++) {
-        p = strchr(p, ':');
-        p = p ? p + 1 : NULL;
-    }
-    if (p == NULL || sscanf(p, "%63[^:]:%127s", account, name) != 2) {
-        return SL_OK;
-    }
-    int rv = sqs_load_by_name(ctx->txn, account, name, &dlq);
-    if (rv == SL_OK) {
-        /* The dead-letter queue's RedriveAllowPolicy may have changed since
-         * the source named it: a denied move leaves the message where it is. */
-        char source[300];
-        snprintf(source, sizeof source, "arn:aws:sqs:%s:%s:%s", q->region, q->account, q->name);
-        const char *allow = sqs_queue_attr(&dlq, "RedriveAllowPolicy");
-        bool allowed = allow == NULL || strstr(allow, "\"allowAll\"") != NULL ||
-                       (strstr(allow, "\"byQueue\"") != NULL && strstr(allow, source) != NULL);
-        if (!allowed || dlq.qid == q->qid) {
-            sqs_queue_free(&dlq);
-            return SL_OK;
-        }
-    }
-    if (rv == SL_ENOTFOUND) {
-        return SL_OK;
-    }
+    int rv = get_body(ctx->txn, from->qid, seq, &b);
     if (rv != SL_OK) {
         return rv;
     }
-    rv = get_body(ctx->txn, q->qid, seq, &b);
-    if (rv == SL_OK) {
-        char source[300];
-        snprintf(source, sizeof source, "arn:aws:sqs:%s:%s:%s", q->region, q->account, q->name);
+    if (dlq_source != NULL) {
         free(b.dlq_source_arn);
-        b.dlq_source_arn = strdup(source);
-        uint64_t dseq = dlq.next_seq++;
-        struct sqs_head dh = {.visible_at = ctx->now_ms,
-                              .expires_at = b.sent_ms + (uint64_t)dlq.retention_s * 1000,
-                              .group = dlq.fifo ? h->group : NULL};
-        if (dh.expires_at <= ctx->now_ms) {
-            dh.expires_at = ctx->now_ms + 1000;
-        }
-        size_t len;
-        struct sl_key k;
-        uint8_t *v = b.dlq_source_arn ? sqs_body_encode(&b, &len) : NULL;
-        if (v == NULL) {
-            rv = SL_ENOMEM;
-        } else {
-            sqs_key_body(&k, dlq.qid, dseq);
-            sl_txn_put(ctx->txn, k.buf, k.len, v, len);
-            free(v);
-            index_as(ctx->txn, dlq.qid, dseq, &dh, SQS_READY);
-            dlq.n_ready++;
-            sqs_key_expire(&k, dh.expires_at, dlq.qid, dseq);
-            sl_txn_put(ctx->txn, k.buf, k.len, "", 0);
-            rv = put_head(ctx->txn, dlq.qid, dseq, &dh);
-        }
+        b.dlq_source_arn = strdup(dlq_source);
+    }
+    uint64_t dseq = to->next_seq++;
+    struct sqs_head dh = {.visible_at = ctx->now_ms,
+                          .expires_at = b.sent_ms + (uint64_t)to->retention_s * 1000,
+                          .group = to->fifo ? h->group : NULL};
+    if (dh.expires_at <= ctx->now_ms) {
+        dh.expires_at = ctx->now_ms + 1000;
+    }
+    size_t len;
+    struct sl_key k;
+    uint8_t *v = b.dlq_source_arn ? sqs_body_encode(&b, &len) : NULL;
+    if (v == NULL) {
+        rv = SL_ENOMEM;
+    } else {
+        sqs_key_body(&k, to->qid, dseq);
+        sl_txn_put(ctx->txn, k.buf, k.len, v, len);
+        free(v);
+        index_as(ctx->txn, to->qid, dseq, &dh, SQS_READY);
+        to->n_ready++;
+        sqs_key_expire(&k, dh.expires_at, to->qid, dseq);
+        sl_txn_put(ctx->txn, k.buf, k.len, "", 0);
+        rv = put_head(ctx->txn, to->qid, dseq, &dh);
+    }
+    if (rv == SL_OK) {
+        rv = drop(ctx->txn, from, seq, h);
+    }
+    sqs_body_free(&b);
+    return rv;
+}
+
+/* Moves a message to the dead-letter queue named by the redrive policy.
+ * *moved is false when that queue is gone or no longer allows this source
+ * (the message then stays). */
+static int dead_letter(struct sl_apply_ctx *ctx, struct sqs_queue *q, uint64_t seq,
+                       struct sqs_head *h, bool *moved)
+{
+    char account[64], name[128], source[300];
+    struct sqs_queue dlq;
+    *moved = false;
+    if (q->dlq_arn == NULL || !sqs_arn_parse(q->dlq_arn, account, name)) {
+        return SL_OK;
+    }
+    int rv = sqs_load_by_name(ctx->txn, account, name, &dlq);
+    if (rv != SL_OK) {
+        return rv == SL_ENOTFOUND ? SL_OK : rv;
+    }
+    sqs_arn(q, source);
+    if (sqs_redrive_allowed(&dlq, source) && dlq.qid != q->qid) {
+        rv = sqs_move_message(ctx, q, seq, h, &dlq, source);
         if (rv == SL_OK) {
             rv = sqs_save(ctx->txn, &dlq);
+            *moved = rv == SL_OK;
         }
-        if (rv == SL_OK) {
-            rv = drop(ctx->txn, q, seq, h);
-            *moved = true;
-        }
-        sqs_body_free(&b);
     }
     sqs_queue_free(&dlq);
     return rv;

@@ -74,15 +74,9 @@ static int check_redrive_target(struct sl_apply_ctx *ctx, const struct sqs_kv *a
     sqs_kv_set(&probe.attrs, &probe.n_attrs, "RedrivePolicy", policy);
     sqs_queue_derive(&probe);
     char dlq_account[64] = "", dlq_name[128] = "";
-    const char *p = probe.dlq_arn;
-    for (int i = 0; p != NULL && i < 4; i++) {
-        p = strchr(p, ':');
-        p = p ? p + 1 : NULL;
-    }
-    if (p != NULL) {
-        sscanf(p, "%63[^:]:%127s", dlq_account, dlq_name);
-    }
-    int rv = sqs_load_by_name(ctx->txn, dlq_account, dlq_name, &dlq);
+    int rv = probe.dlq_arn != NULL && sqs_arn_parse(probe.dlq_arn, dlq_account, dlq_name)
+                 ? sqs_load_by_name(ctx->txn, dlq_account, dlq_name, &dlq)
+                 : SL_ENOTFOUND;
     if (rv == SL_ENOTFOUND) {
         *failed = true;
         rv = sqs_error(res, "InvalidParameterValue",
@@ -91,17 +85,14 @@ static int check_redrive_target(struct sl_apply_ctx *ctx, const struct sqs_kv *a
                        policy);
     } else if (rv == SL_OK) {
         char source[300];
-        snprintf(source, sizeof source, "arn:aws:sqs:%s:%s:%s", region, account, name);
-        const char *allow = sqs_queue_attr(&dlq, "RedriveAllowPolicy");
-        bool allowed = allow == NULL || strstr(allow, "\"allowAll\"") != NULL ||
-                       (strstr(allow, "\"byQueue\"") != NULL && strstr(allow, source) != NULL);
+        snprintf(source, sizeof source, "arn:aws:sqs:%.64s:%.32s:%.128s", region, account, name);
         if (dlq.fifo != fifo) {
             *failed = true;
             rv = sqs_error(res, "InvalidParameterValue",
                            "Value %s for parameter RedrivePolicy is invalid. Reason: Dead-letter "
                            "queue must be same type of queue as the source.",
                            policy);
-        } else if (!allowed) {
+        } else if (!sqs_redrive_allowed(&dlq, source)) {
             *failed = true;
             rv = sqs_error(res, "InvalidParameterValue",
                            "Value %s for parameter RedrivePolicy is invalid. Reason: Queue %s does "

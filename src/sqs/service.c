@@ -97,6 +97,31 @@ int sqs_open(struct sl_apply_ctx *ctx, struct sl_rbuf *r, struct sqs_queue *q, s
     return rv;
 }
 
+bool sqs_arn_parse(const char *arn, char account[64], char name[128])
+{
+    const char *p = arn;
+    if (strncmp(arn, "arn:", 4) != 0) {
+        return false;
+    }
+    for (int i = 0; p != NULL && i < 4; i++) {
+        p = strchr(p, ':');
+        p = p ? p + 1 : NULL;
+    }
+    return p != NULL && sscanf(p, "%63[^:]:%127s", account, name) == 2;
+}
+
+void sqs_arn(const struct sqs_queue *q, char out[300])
+{
+    snprintf(out, 300, "arn:aws:sqs:%.64s:%.32s:%.128s", q->region, q->account, q->name);
+}
+
+bool sqs_redrive_allowed(const struct sqs_queue *dlq, const char *source_arn)
+{
+    const char *allow = sqs_queue_attr(dlq, "RedriveAllowPolicy");
+    return allow == NULL || strstr(allow, "\"allowAll\"") != NULL ||
+           (strstr(allow, "\"byQueue\"") != NULL && strstr(allow, source_arn) != NULL);
+}
+
 struct sqs_kv *sqs_read_kvs(struct sl_rbuf *r, unsigned *n)
 {
     uint32_t count = sl_rbuf_u32(r);
