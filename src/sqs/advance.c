@@ -8,6 +8,7 @@
 #include "src/err.h"
 #include "src/sqs/internal.h"
 #include "src/sqs/keys.h"
+#include "src/sqs/moves.h"
 #include "src/sqs/sqs.h"
 #include "storage/store.h"
 #include "storage/txn.h"
@@ -45,6 +46,8 @@ int sqs_next_due(struct sl_store *s, uint64_t *due)
         best = sl_get_u64(k + 1);
     }
     sl_iter_free(it);
+    uint64_t moves = sqs_moves_next_due(s);
+    best = moves < best ? moves : best;
     if (best == UINT64_MAX) {
         return SL_ENOTFOUND;
     }
@@ -256,6 +259,9 @@ int sqs_apply_advance(struct sl_apply_ctx *ctx, struct sl_result *res)
     }
     if (rv == SL_OK) {
         rv = expire_dedup(ctx->txn, ctx->now_ms, &done);
+    }
+    if (rv == SL_OK) {
+        rv = sqs_moves_step(ctx, &done);
     }
     if (rv != SL_OK) {
         return rv;

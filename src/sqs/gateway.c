@@ -18,7 +18,7 @@
 
 static const sl_aws_op sqs_ops[] = {
     {.name = "AddPermission", .async_fn = sqs_gw_add_permission},
-    {.name = "CancelMessageMoveTask", .async_fn = sqs_gw_unsupported},
+    {.name = "CancelMessageMoveTask", .async_fn = sqs_gw_cancel_message_move_task},
     {.name = "ChangeMessageVisibility", .async_fn = sqs_gw_change_visibility},
     {.name = "ChangeMessageVisibilityBatch", .async_fn = sqs_gw_change_visibility_batch},
     {.name = "CreateQueue", .async_fn = sqs_gw_create_queue},
@@ -28,7 +28,7 @@ static const sl_aws_op sqs_ops[] = {
     {.name = "GetQueueAttributes", .async_fn = sqs_gw_get_queue_attributes},
     {.name = "GetQueueUrl", .async_fn = sqs_gw_get_queue_url},
     {.name = "ListDeadLetterSourceQueues", .async_fn = sqs_gw_list_dead_letter_source_queues},
-    {.name = "ListMessageMoveTasks", .async_fn = sqs_gw_unsupported},
+    {.name = "ListMessageMoveTasks", .async_fn = sqs_gw_list_message_move_tasks},
     {.name = "ListQueueTags", .async_fn = sqs_gw_list_queue_tags},
     {.name = "ListQueues", .async_fn = sqs_gw_list_queues},
     {.name = "PurgeQueue", .async_fn = sqs_gw_purge_queue},
@@ -37,7 +37,7 @@ static const sl_aws_op sqs_ops[] = {
     {.name = "SendMessage", .async_fn = sqs_gw_send_message},
     {.name = "SendMessageBatch", .async_fn = sqs_gw_send_message_batch},
     {.name = "SetQueueAttributes", .async_fn = sqs_gw_set_queue_attributes},
-    {.name = "StartMessageMoveTask", .async_fn = sqs_gw_unsupported},
+    {.name = "StartMessageMoveTask", .async_fn = sqs_gw_start_message_move_task},
     {.name = "TagQueue", .async_fn = sqs_gw_tag_queue},
     {.name = "UntagQueue", .async_fn = sqs_gw_untag_queue},
 };
@@ -273,14 +273,5 @@ void sqs_read(struct sqs_op *op)
     int rv = sl_node_read_barrier(op->gw->node, read_ready, op);
     if (rv != SL_OK) {
         proposed(op, SL_ENOTLEADER, NULL);
-    }
-}
-
-void sqs_gw_unsupported(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
-{
-    struct sqs_op *op = sqs_op_new(NULL, call, ctx, input);
-    if (op != NULL) {
-        sqs_fail(op, "UnsupportedOperation", "%s is not supported by this endpoint yet.",
-                 ctx->operation);
     }
 }

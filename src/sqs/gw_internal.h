@@ -97,7 +97,9 @@ void sqs_gw_delete_message(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *inp
 void sqs_gw_delete_message_batch(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input);
 void sqs_gw_change_visibility(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input);
 void sqs_gw_change_visibility_batch(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input);
-void sqs_gw_unsupported(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input);
+void sqs_gw_start_message_move_task(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input);
+void sqs_gw_cancel_message_move_task(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input);
+void sqs_gw_list_message_move_tasks(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input);
 
 /* Long polls (gw_messages.c): wake those parked on a queue after a change. */
 void sqs_polls_wake(struct sl_sqs_gw *gw, const char *account, const char *name);

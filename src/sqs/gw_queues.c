@@ -1,5 +1,6 @@
 /* SQS queue operations at the gateway. */
 #include <openssl/rand.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,9 @@
 #include "src/err.h"
 #include "src/sqs/commands.h"
 #include "src/sqs/gw_internal.h"
+#include "src/sqs/internal.h"
+#include "src/sqs/moves.h"
+#include "storage/keys.h"
 #include "src/sqs/read.h"
 #include "src/sqs/sqs.h"
 
@@ -525,5 +529,141 @@ void sqs_gw_get_queue_attributes(sl_aws_call *call, const sl_aws_ctx *ctx, json_
         }
     }
     op->read = attributes_read;
+    sqs_read(op);
+}
+
+/* --- message move tasks ------------------------------------------------- */
+
+static void move_started(struct sqs_op *op, struct sl_result *res)
+{
+    if (res->status != SL_STATUS_OK) {
+        sqs_fail_result(op, res);
+        return;
+    }
+    sqs_reply(op, json_pack("{s:s%}", "TaskHandle", (const char *)res->data, res->len));
+}
+
+void sqs_gw_start_message_move_task(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
+{
+    struct sqs_op *op = sqs_op_new(gw_of(ctx), call, ctx, input);
+    char account[64], name[128], handle[80];
+    bool has_rate;
+    long long rate = 0;
+    if (op == NULL) {
+        return;
+    }
+    const char *src = json_string_value(json_object_get(input, "SourceArn"));
+    const char *dest = json_string_value(json_object_get(input, "DestinationArn"));
+    if (src == NULL) {
+        sqs_fail(op, "MissingParameter", "The request must contain the parameter SourceArn.");
+        return;
+    }
+    if (!sqs_arn_parse(src, account, name) || strlen(name) >= sizeof op->name) {
+        sqs_fail(op, "InvalidParameterValue", "Value %s for parameter SourceArn is invalid.", src);
+        return;
+    }
+    if (!sqs_int_arg(op, "MaxNumberOfMessagesPerSecond", 1, 500, &has_rate, &rate,
+                     "Must be between 1 and 500, if provided.")) {
+        return;
+    }
+    uint8_t b[12];
+    RAND_bytes(b, sizeof b);
+    snprintf(handle, sizeof handle, "task-%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x", b[0],
+             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11]);
+    struct sl_wbuf w = {0};
+    sl_sqs_cmd_start_move(&w, account, name, src, dest ? dest : "", (uint32_t)rate, handle);
+    op->type = SL_SQS_CMD(SL_SQS_START_MOVE);
+    op->done = move_started;
+    sqs_propose(op, &w);
+}
+
+static void move_cancelled(struct sqs_op *op, struct sl_result *res)
+{
+    if (res->status != SL_STATUS_OK || res->len != 8) {
+        sqs_fail_result(op, res);
+        return;
+    }
+    sqs_reply(op, json_pack("{s:I}", "ApproximateNumberOfMessagesMoved",
+                            (json_int_t)sl_get_u64(res->data)));
+}
+
+void sqs_gw_cancel_message_move_task(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
+{
+    struct sqs_op *op = sqs_op_new(gw_of(ctx), call, ctx, input);
+    if (op == NULL) {
+        return;
+    }
+    const char *handle = json_string_value(json_object_get(input, "TaskHandle"));
+    if (handle == NULL) {
+        sqs_fail(op, "MissingParameter", "The request must contain the parameter TaskHandle.");
+        return;
+    }
+    struct sl_wbuf w = {0};
+    sl_sqs_cmd_cancel_move(&w, handle);
+    op->type = SL_SQS_CMD(SL_SQS_CANCEL_MOVE);
+    op->done = move_cancelled;
+    sqs_propose(op, &w);
+}
+
+static void moves_read(struct sqs_op *op)
+{
+    struct sqs_move m[10];
+    unsigned n = 0;
+    long long max = (long long)(intptr_t)op->extra;
+    int rv = sl_sqs_list_moves(op->gw->node->store, op->account, op->name, (unsigned)max, m, &n);
+    op->extra = NULL;
+    if (rv == SL_ENOTFOUND) {
+        sqs_fail(op, "ResourceNotFoundException",
+                 "The resource that you specified for the SourceArn parameter doesn't exist.");
+        return;
+    }
+    json_t *list = json_array();
+    for (unsigned i = 0; i < n; i++) {
+        json_t *e = json_pack("{s:s,s:s,s:I,s:I,s:I,s:I}", "Status",
+                              sqs_move_status_name(m[i].status), "SourceArn", m[i].source_arn,
+                              "MaxNumberOfMessagesPerSecond", (json_int_t)m[i].rate,
+                              "ApproximateNumberOfMessagesMoved", (json_int_t)m[i].moved,
+                              "ApproximateNumberOfMessagesToMove", (json_int_t)m[i].to_move,
+                              "StartedTimestamp", (json_int_t)m[i].started_ms);
+        if (m[i].status == SQS_MOVE_RUNNING) {
+            json_object_set_new(e, "TaskHandle", json_string(m[i].handle));
+        }
+        if (m[i].dest_arn[0] != '\0') {
+            json_object_set_new(e, "DestinationArn", json_string(m[i].dest_arn));
+        }
+        if (m[i].failure[0] != '\0') {
+            json_object_set_new(e, "FailureReason", json_string(m[i].failure));
+        }
+        json_array_append_new(list, e);
+        sqs_move_free(&m[i]);
+    }
+    sqs_reply(op, json_pack("{s:o}", "Results", list));
+}
+
+void sqs_gw_list_message_move_tasks(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
+{
+    struct sqs_op *op = sqs_op_new(gw_of(ctx), call, ctx, input);
+    char account[64], name[128];
+    bool has_max;
+    long long max = 1;
+    if (op == NULL) {
+        return;
+    }
+    const char *src = json_string_value(json_object_get(input, "SourceArn"));
+    if (src == NULL || !sqs_arn_parse(src, account, name) || strlen(account) >= sizeof op->account ||
+        strlen(name) >= sizeof op->name) {
+        sqs_fail(op, src ? "InvalidParameterValue" : "MissingParameter",
+                 src ? "Value for parameter SourceArn is invalid."
+                     : "The request must contain the parameter SourceArn.");
+        return;
+    }
+    if (!sqs_int_arg(op, "MaxResults", 1, 10, &has_max, &max,
+                     "Must be between 1 and 10, if provided.")) {
+        return;
+    }
+    snprintf(op->account, sizeof op->account, "%s", account);
+    snprintf(op->name, sizeof op->name, "%s", name);
+    op->extra = (void *)(intptr_t)max;
+    op->read = moves_read;
     sqs_read(op);
 }

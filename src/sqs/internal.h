@@ -39,6 +39,9 @@ bool sqs_redrive_allowed(const struct sqs_queue *dlq, const char *source_arn);
 int sqs_move_message(struct sl_apply_ctx *ctx, struct sqs_queue *from, uint64_t seq,
                      struct sqs_head *h, struct sqs_queue *to, const char *dlq_source);
 
+/* Makes due delayed and in-flight messages of q ready (bounded). */
+int sqs_promote(struct sl_apply_ctx *ctx, struct sqs_queue *q);
+
 /* Reads account and name from a command and loads the queue; on a missing
  * queue sets res to QueueDoesNotExist and returns 1. */
 int sqs_open(struct sl_apply_ctx *ctx, struct sl_rbuf *r, struct sqs_queue *q, struct sl_result *res);

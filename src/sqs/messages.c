@@ -406,7 +406,7 @@ struct due {
 
 /* Makes due waiting messages ready: collected first, because the indexed
  * batch must not change under its iterator. */
-static int promote(struct sl_apply_ctx *ctx, struct sqs_queue *q)
+int sqs_promote(struct sl_apply_ctx *ctx, struct sqs_queue *q)
 {
     struct due *d = malloc(SQS_PROMOTE_MAX * sizeof *d);
     struct sl_key k;
@@ -583,7 +583,7 @@ static int receive(struct sl_apply_ctx *ctx, struct sl_rbuf *r, struct sqs_queue
     if (!has_vt) {
         vt = q->visibility_s;
     }
-    int rv = promote(ctx, q);
+    int rv = sqs_promote(ctx, q);
     if (rv != SL_OK) {
         return rv;
     }

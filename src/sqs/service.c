@@ -6,6 +6,7 @@
 #include "src/err.h"
 #include "src/sqs/internal.h"
 #include "src/sqs/keys.h"
+#include "src/sqs/moves.h"
 #include "src/sqs/sqs.h"
 #include "storage/txn.h"
 
@@ -173,6 +174,10 @@ static int sqs_apply(struct sl_apply_ctx *ctx, struct sl_result *res)
             return sqs_apply_message_op(ctx, res);
         case SL_SQS_ADVANCE:
             return sqs_apply_advance(ctx, res);
+        case SL_SQS_START_MOVE:
+            return sqs_apply_start_move(ctx, res);
+        case SL_SQS_CANCEL_MOVE:
+            return sqs_apply_cancel_move(ctx, res);
         default:
             return sl_result_set(res, SL_STATUS_BAD_COMMAND, NULL, 0);
     }

@@ -219,6 +219,21 @@ def dead_letters(s, f):
     check(moved["Body"] == "poison" and moved["Attributes"]["DeadLetterQueueSourceArn"].endswith(":work"), moved)
     srcs = f.list_dead_letter_source_queues(QueueUrl=dlq)["queueUrls"]
     check(len(srcs) == 1 and srcs[0].endswith("/work"), srcs)
+    # Redrive it back with a message move task; a new leader would resume it.
+    s.change_message_visibility(QueueUrl=dlq, ReceiptHandle=moved["ReceiptHandle"], VisibilityTimeout=0)
+    handle = f.start_message_move_task(SourceArn=arn)["TaskHandle"]
+    for _ in range(50):
+        tasks = s.list_message_move_tasks(SourceArn=arn)["Results"]
+        if tasks[0]["Status"] == "COMPLETED":
+            break
+        time.sleep(0.1)
+    check(tasks[0]["Status"] == "COMPLETED" and tasks[0]["ApproximateNumberOfMessagesMoved"] == 1, tasks)
+    back = s.receive_message(QueueUrl=src)["Messages"][0]
+    check(back["Body"] == "poison", back)
+    check(error_code(f.cancel_message_move_task, TaskHandle=handle) == "InvalidParameterValue",
+          "cancel a finished task")
+    check(error_code(f.start_message_move_task, SourceArn=arn.replace("dlq", "nope"))
+          == "ResourceNotFoundException", "missing source")
 
 
 def long_poll(s, f, u):

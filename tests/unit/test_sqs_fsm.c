@@ -9,6 +9,7 @@
 
 #include "sqs_harness.h"
 #include "src/err.h"
+#include "src/sqs/moves.h"
 #include "src/sqs/read.h"
 #include "src/sqs/sqs.h"
 #include "storage/keys.h"
@@ -423,6 +424,53 @@ static void test_permissions(void **state)
     sqs_fx_expect_error(&r, "InvalidParameterValue");
 }
 
+/* Redrive from a dead-letter queue back to the sources, at a bounded rate
+ * per step; one running task per source; cancel. */
+static void test_message_move_tasks(void **state)
+{
+    struct sqs_fx *f = *state;
+    struct sl_sqs_message m[10];
+    struct sqs_kv redrive = {"RedrivePolicy", "{\"deadLetterTargetArn\":\"arn:aws:sqs:us-east-1:000000000000:dlq\",\"maxReceiveCount\":1}"};
+    sqs_fx_create(f, "dlq", NULL, 0);
+    sqs_fx_create(f, "src", &redrive, 1);
+    for (int i = 0; i < 3; i++) {
+        sqs_fx_send(f, "src", "bad", NULL, NULL);
+    }
+    assert_int_equal(sqs_fx_receive(f, "src", 10, 0, m), 3);
+    sl_sqs_messages_free(m, 3);
+    assert_int_equal(sqs_fx_receive(f, "src", 10, 0, m), 0); /* all three dead-lettered */
+    struct sl_wbuf w = {0};
+    sl_sqs_cmd_start_move(&w, "000000000000", "src", "arn:aws:sqs:us-east-1:000000000000:src", "", 2, "t1");
+    struct sl_result r = sqs_fx_apply(f, SL_SQS_START_MOVE, &w);
+    sqs_fx_expect_error(&r, "InvalidParameterValue"); /* src is not a DLQ */
+    sl_sqs_cmd_start_move(&w, "000000000000", "dlq", "arn:aws:sqs:us-east-1:000000000000:dlq", "", 2, "t1");
+    r = sqs_fx_apply(f, SL_SQS_START_MOVE, &w);
+    assert_int_equal(r.status, 0);
+    free(r.data);
+    sl_sqs_cmd_start_move(&w, "000000000000", "dlq", "arn:aws:sqs:us-east-1:000000000000:dlq", "", 2, "t2");
+    r = sqs_fx_apply(f, SL_SQS_START_MOVE, &w);
+    sqs_fx_expect_error(&r, "InvalidParameterValue"); /* one running task per source */
+    assert_true(advance(f) > 0); /* two messages (the rate) */
+    f->now += 1000;
+    assert_true(advance(f) > 0); /* the third, then done */
+    assert_int_equal(sqs_fx_receive(f, "src", 10, 30, m), 3);
+    assert_true(m[0].dlq_source_arn[0] == '\0');
+    sl_sqs_messages_free(m, 3);
+    struct sqs_move tasks[10];
+    unsigned n;
+    assert_int_equal(sl_sqs_list_moves(f->store, "000000000000", "dlq", 10, tasks, &n), SL_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(sqs_move_status_name(tasks[0].status), "COMPLETED");
+    assert_int_equal(tasks[0].moved, 3);
+    sqs_move_free(&tasks[0]);
+    sl_sqs_cmd_cancel_move(&w, "t1");
+    r = sqs_fx_apply(f, SL_SQS_CANCEL_MOVE, &w);
+    sqs_fx_expect_error(&r, "InvalidParameterValue");
+    sl_sqs_cmd_cancel_move(&w, "nope");
+    r = sqs_fx_apply(f, SL_SQS_CANCEL_MOVE, &w);
+    sqs_fx_expect_error(&r, "ResourceNotFoundException");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -437,6 +485,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_advance_cleans_up, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_queues, setup, teardown),
         cmocka_unit_test_setup_teardown(test_permissions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_message_move_tasks, setup, teardown),
     };
     return cmocka_run_group_tests_name("sqs_fsm", tests, NULL, NULL);
 }
