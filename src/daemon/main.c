@@ -89,6 +89,8 @@ int main(int argc, char **argv)
     }
     struct sl_http_config hc;
     sl_http_config_defaults(&hc);
+    /* 1 MiB of SQS payload can triple or more as JSON (\uXXXX escapes). */
+    hc.max_body_bytes = 8u << 20;
     hc.host = d.cfg.api_host;
     hc.port = d.cfg.api_port;
     if (d.cfg.tls_cert[0] != '\0') {
