@@ -148,6 +148,12 @@ def messages(s, f, u):
     got = s.receive_message(QueueUrl=u)["Messages"][0]
     check(got["Body"] == big, "1 MiB message")
     s.delete_message(QueueUrl=u, ReceiptHandle=got["ReceiptHandle"])
+    # 1 MiB of UTF-8 that JSON escapes to three times its size.
+    wide = "é" * (512 * 1024 - 8)
+    f.send_message(QueueUrl=u, MessageBody=wide)
+    got = s.receive_message(QueueUrl=u)["Messages"][0]
+    check(got["Body"] == wide, "1 MiB of non-ASCII text")
+    s.delete_message(QueueUrl=u, ReceiptHandle=got["ReceiptHandle"])
 
 
 def batches(s, f, u):
