@@ -101,8 +101,9 @@ void sqs_gw_start_message_move_task(sl_aws_call *call, const sl_aws_ctx *ctx, js
 void sqs_gw_cancel_message_move_task(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input);
 void sqs_gw_list_message_move_tasks(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input);
 
-/* Long polls (gw_messages.c): wake those parked on a queue after a change. */
-void sqs_polls_wake(struct sl_sqs_gw *gw, const char *account, const char *name);
+/* Long polls (gw_messages.c): wake up to count parked on a queue after a
+ * change made count messages receivable. */
+void sqs_polls_wake(struct sl_sqs_gw *gw, const char *account, const char *name, unsigned count);
 void sqs_polls_close(struct sl_sqs_gw *gw);
 
 #endif

@@ -293,7 +293,11 @@ static void send_done(struct sqs_op *op, struct sl_result *res)
         sqs_fail(op, "InternalError", "malformed send result");
         return;
     }
-    sqs_polls_wake(op->gw, op->account, op->name);
+    unsigned sent = 0;
+    for (unsigned i = 0; i < n; i++) {
+        sent += r[i].ok;
+    }
+    sqs_polls_wake(op->gw, op->account, op->name, sent);
     json_t *ok = json_array(), *failed = json_array();
     unsigned k = 0;
     json_t *single = NULL;
@@ -662,13 +666,25 @@ static void polls_timer(uv_timer_t *t)
     arm_timer(gw);
 }
 
-void sqs_polls_wake(struct sl_sqs_gw *gw, const char *account, const char *name)
+/* Wakes as many parked polls of the queue as messages arrived, oldest
+ * first (the list is newest first): waking all of them for one message
+ * would make every poll propose a receive. One that finds nothing parks
+ * again. */
+void sqs_polls_wake(struct sl_sqs_gw *gw, const char *account, const char *name, unsigned count)
 {
-    for (struct sqs_poll *p = gw->polls, *next; p != NULL; p = next) {
-        next = p->next;
+    struct sqs_poll *match[64];
+    unsigned n = 0;
+    for (struct sqs_poll *p = gw->polls; p != NULL; p = p->next) {
         if (!p->busy && strcmp(p->op->account, account) == 0 && strcmp(p->op->name, name) == 0) {
-            receive_propose(p);
+            if (n == 64) {
+                memmove(match, match + 1, 63 * sizeof *match);
+                n = 63;
+            }
+            match[n++] = p;
         }
+    }
+    for (unsigned i = 0; i < count && i < n; i++) {
+        receive_propose(match[n - 1 - i]);
     }
 }
 
@@ -759,7 +775,7 @@ static void handles_done(struct sqs_op *op, struct sl_result *res)
         return;
     }
     if (s->change) {
-        sqs_polls_wake(op->gw, op->account, op->name);
+        sqs_polls_wake(op->gw, op->account, op->name, n);
     }
     if (!s->batch) {
         bool ok = r[0].ok;
