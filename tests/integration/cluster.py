@@ -63,6 +63,14 @@ class Node:
         self.data_dir = os.path.join(cluster.root, f"node{node_id}")
         self.log_path = os.path.join(cluster.root, f"node{node_id}.log")
         self.proc = None
+        # Flags added to every start (e.g. --tls-cert/--tls-key); set before
+        # Cluster.start().
+        self.extra_args = []
+
+    @property
+    def https_url(self):
+        """The API address over TLS (needs --tls-cert/--tls-key in extra_args)."""
+        return f"https://{self.api_addr}"
 
     def start(self, join=False, extra=()):
         args = [SLUICED, "--id", str(self.id), "--data-dir", self.data_dir,
@@ -74,6 +82,7 @@ class Node:
                 "--snapshot-trailing", str(self.cluster.snapshot_trailing)]
         if join:
             args.append("--join")
+        args.extend(self.extra_args)
         args.extend(extra)
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(args, stdout=log, stderr=log)
