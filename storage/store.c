@@ -144,6 +144,9 @@ int sl_store_open(struct sl_store **out, const char *dir, char *errmsg, size_t e
     rocksdb_options_set_compression(s->opts, rocksdb_lz4_compression);
     rocksdb_options_set_max_open_files(s->opts, 256);
     rocksdb_options_increase_parallelism(s->opts, 2);
+    /* Queues delete what they consume: compact files dense with deletions
+     * so iterators do not wade through tombstones. */
+    rocksdb_options_add_compact_on_deletion_collector_factory(s->opts, 10000, 5000);
     s->ropts = rocksdb_readoptions_create();
     /* No RocksDB WAL: the Raft log is the durable truth, and sl_store_sync
      * flushes the memtables before libraft may truncate that log. */
@@ -270,6 +273,33 @@ struct sl_iter *sl_iter_wrap(rocksdb_iterator_t *it)
 struct sl_iter *sl_store_iter(struct sl_store *s)
 {
     return sl_iter_wrap(rocksdb_create_iterator(s->db, s->ropts));
+}
+
+rocksdb_readoptions_t *sl_iter_bounds(struct sl_iter *it, const void *lo, size_t lo_len,
+                                      const void *hi, size_t hi_len)
+{
+    it->ropts = rocksdb_readoptions_create();
+    if (lo_len > 0 && lo_len <= sizeof it->lower) {
+        memcpy(it->lower, lo, lo_len);
+        rocksdb_readoptions_set_iterate_lower_bound(it->ropts, it->lower, lo_len);
+    }
+    if (hi_len > 0 && hi_len <= sizeof it->upper) {
+        memcpy(it->upper, hi, hi_len);
+        rocksdb_readoptions_set_iterate_upper_bound(it->ropts, it->upper, hi_len);
+    }
+    return it->ropts;
+}
+
+struct sl_iter *sl_store_iter_range(struct sl_store *s, const void *lo, size_t lo_len,
+                                    const void *hi, size_t hi_len)
+{
+    struct sl_iter *it = calloc(1, sizeof *it);
+    if (it == NULL) {
+        return NULL;
+    }
+    it->it = rocksdb_create_iterator(s->db, sl_iter_bounds(it, lo, lo_len, hi, hi_len));
+    rocksdb_iter_seek(it->it, lo, lo_len);
+    return it;
 }
 
 void sl_iter_seek(struct sl_iter *it, const void *key, size_t klen)

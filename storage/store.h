@@ -52,6 +52,11 @@ int sl_store_digest(struct sl_store *s, uint8_t out[32]);
 
 /* Iterator over the committed state (reads outside apply). */
 struct sl_iter *sl_store_iter(struct sl_store *s);
+/* The same, limited to keys in [lo, hi) and positioned at lo. Bounds let
+ * RocksDB stop at hi instead of skipping deletions past it; use them for
+ * every scan of a range that deletes what it consumes. */
+struct sl_iter *sl_store_iter_range(struct sl_store *s, const void *lo, size_t lo_len,
+                                    const void *hi, size_t hi_len);
 
 /* Iterators (from the store or a txn). Key/value pointers stay valid until
  * the next move or free. */

@@ -4,6 +4,7 @@
 
 #include <rocksdb/c.h>
 
+#include "storage/keys.h"
 #include "storage/store.h"
 
 struct sl_store {
@@ -21,7 +22,15 @@ struct sl_iter {
     rocksdb_readoptions_t *ropts; /* owned when non-NULL */
     const rocksdb_snapshot_t *snap;
     rocksdb_t *db;
+    /* Bounds must outlive the iterator: they live here. */
+    char lower[SL_KEY_MAX];
+    char upper[SL_KEY_MAX];
 };
+
+/* Read options bounded to [lo, hi) (either may be empty: unbounded), kept in
+ * it; returns them for creating the RocksDB iterator. */
+rocksdb_readoptions_t *sl_iter_bounds(struct sl_iter *it, const void *lo, size_t lo_len,
+                                      const void *hi, size_t hi_len);
 
 /* Records a RocksDB error in s->errmsg, frees it and returns SL_EIO. */
 int sl_store_fail(struct sl_store *s, const char *what, char *rocks_err);

@@ -79,3 +79,19 @@ struct sl_iter *sl_txn_iter(struct sl_txn *t)
     rocksdb_iterator_t *base = rocksdb_create_iterator(t->s->db, t->s->ropts);
     return sl_iter_wrap(rocksdb_writebatch_wi_create_iterator_with_base(t->wb, base));
 }
+
+struct sl_iter *sl_txn_iter_range(struct sl_txn *t, const void *lo, size_t lo_len, const void *hi,
+                                  size_t hi_len)
+{
+    struct sl_iter *it = calloc(1, sizeof *it);
+    if (it == NULL) {
+        return NULL;
+    }
+    rocksdb_readoptions_t *ro = sl_iter_bounds(it, lo, lo_len, hi, hi_len);
+    rocksdb_iterator_t *base = rocksdb_create_iterator(t->s->db, ro);
+    /* The batch's own entries are not bounded by the read options: the
+     * caller still checks each key against the range. */
+    it->it = rocksdb_writebatch_wi_create_iterator_with_base(t->wb, base);
+    rocksdb_iter_seek(it->it, lo, lo_len);
+    return it;
+}

@@ -30,5 +30,9 @@ int sl_txn_commit(struct sl_txn *t);
 
 /* Iterator over the committed state overlaid with this txn's writes. */
 struct sl_iter *sl_txn_iter(struct sl_txn *t);
+/* The same over [lo, hi), positioned at lo (see sl_store_iter_range). Keys
+ * written by this txn may fall outside: check each key. */
+struct sl_iter *sl_txn_iter_range(struct sl_txn *t, const void *lo, size_t lo_len, const void *hi,
+                                  size_t hi_len);
 
 #endif

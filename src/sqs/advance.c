@@ -84,7 +84,7 @@ static void erase_keys(struct sl_txn *t, uint64_t qid, uint64_t seq, const struc
 {
     struct sl_key k;
     if (h->state == SQS_READY) {
-        sqs_key_ready(&k, qid, seq);
+        sqs_key_ready(&k, qid, h->ready_key);
     } else {
         sqs_key_wait(&k, qid, h->visible_at, seq);
     }

@@ -615,12 +615,13 @@ static void receive_done(struct sqs_op *op, struct sl_result *res)
         struct sqs_queue q;
         p->wake_at = p->deadline;
         if (sl_sqs_get_queue(op->gw->node->store, op->account, op->name, &q) == SL_OK) {
-            struct sl_key k;
-            struct sl_iter *it = sl_store_iter(op->gw->node->store);
-            sqs_key_wait(&k, q.qid, 0, 0);
-            sl_iter_seek(it, k.buf, 9);
+            struct sl_key k, hi;
+            sqs_key_wait(&k, q.qid, q.wait_floor, 0);
+            sqs_key_after(&hi, SQS_KS_WAIT, q.qid);
+            struct sl_iter *it = sl_store_iter_range(op->gw->node->store, k.buf, k.len, hi.buf,
+                                                     hi.len);
             size_t kl;
-            const uint8_t *key = sl_iter_valid(it) ? sl_iter_key(it, &kl) : NULL;
+            const uint8_t *key = it && sl_iter_valid(it) ? sl_iter_key(it, &kl) : NULL;
             if (key != NULL && kl == 25 && key[0] == SQS_KS_WAIT && sl_get_u64(key + 1) == q.qid &&
                 sl_get_u64(key + 9) < p->wake_at) {
                 p->wake_at = sl_get_u64(key + 9) + 1;

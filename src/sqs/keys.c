@@ -36,11 +36,17 @@ void sqs_key_body(struct sl_key *k, uint64_t qid, uint64_t seq)
     sl_key_u64(k, seq);
 }
 
-void sqs_key_ready(struct sl_key *k, uint64_t qid, uint64_t seq)
+void sqs_key_ready(struct sl_key *k, uint64_t qid, uint64_t ready_key)
 {
     sl_key_init(k, SQS_KS_READY);
     sl_key_u64(k, qid);
-    sl_key_u64(k, seq);
+    sl_key_u64(k, ready_key);
+}
+
+void sqs_key_after(struct sl_key *k, uint8_t space, uint64_t qid)
+{
+    sl_key_init(k, space);
+    sl_key_u64(k, qid + 1);
 }
 
 void sqs_key_wait(struct sl_key *k, uint64_t qid, uint64_t visible_at, uint64_t seq)

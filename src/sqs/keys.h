@@ -19,7 +19,7 @@ enum {
     SQS_KS_DEDUP_EXP = 0x27, /* expires_at, qid, scope, dedup id -> "" */
     SQS_KS_TOMB = 0x28,    /* account, name -> deleted_at (60 s name hold) */
     SQS_KS_BODY = 0x2A,    /* qid, seq -> message body record (immutable) */
-    SQS_KS_READY = 0x2B,   /* qid, seq -> "" : receivable now, in send order */
+    SQS_KS_READY = 0x2B,   /* qid, ready counter -> seq : receivable now, in order */
     SQS_KS_GC = 0x2C,      /* qid -> bound: messages below seq bound to remove
                               (UINT64_MAX: the queue was deleted) */
 };
@@ -30,7 +30,9 @@ void sqs_key_queue(struct sl_key *k, uint64_t qid);
 void sqs_key_msg(struct sl_key *k, uint64_t qid, uint64_t seq);
 void sqs_key_body(struct sl_key *k, uint64_t qid, uint64_t seq);
 void sqs_key_wait(struct sl_key *k, uint64_t qid, uint64_t visible_at, uint64_t seq);
-void sqs_key_ready(struct sl_key *k, uint64_t qid, uint64_t seq);
+void sqs_key_ready(struct sl_key *k, uint64_t qid, uint64_t ready_key);
+/* The first key past every key of qid in a key space keyed by qid first. */
+void sqs_key_after(struct sl_key *k, uint8_t space, uint64_t qid);
 void sqs_key_expire(struct sl_key *k, uint64_t expires_at, uint64_t qid, uint64_t seq);
 void sqs_key_group(struct sl_key *k, uint64_t qid, const char *group);
 void sqs_key_dedup(struct sl_key *k, uint64_t qid, const char *scope, const char *dedup_id);

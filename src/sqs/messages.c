@@ -67,22 +67,26 @@ static void unindex(struct sl_txn *t, uint64_t qid, uint64_t seq, const struct s
 {
     struct sl_key k;
     if (h->state == SQS_READY) {
-        sqs_key_ready(&k, qid, seq);
+        sqs_key_ready(&k, qid, h->ready_key);
     } else {
         sqs_key_wait(&k, qid, h->visible_at, seq);
     }
     sl_txn_del(t, k.buf, k.len);
 }
 
-static void index_as(struct sl_txn *t, uint64_t qid, uint64_t seq, struct sqs_head *h, uint8_t state)
+static void index_as(struct sl_txn *t, struct sqs_queue *q, uint64_t seq, struct sqs_head *h,
+                     uint8_t state)
 {
     struct sl_key k;
     h->state = state;
     if (state == SQS_READY) {
-        sqs_key_ready(&k, qid, seq);
-        sl_txn_put(t, k.buf, k.len, "", 0);
+        uint8_t v[8];
+        h->ready_key = q->next_ready++;
+        sqs_key_ready(&k, q->qid, h->ready_key);
+        sl_put_u64(v, seq);
+        sl_txn_put(t, k.buf, k.len, v, 8);
     } else {
-        sqs_key_wait(&k, qid, h->visible_at, seq);
+        sqs_key_wait(&k, q->qid, h->visible_at, seq);
         sl_txn_put(t, k.buf, k.len, &state, 1);
     }
 }
@@ -348,7 +352,7 @@ static int send_one(struct sl_apply_ctx *ctx, struct sqs_queue *q, struct send_e
     sl_txn_put(ctx->txn, k.buf, k.len, v, len);
     free(v);
     uint8_t state = delay > 0 ? SQS_DELAYED : SQS_READY;
-    index_as(ctx->txn, q->qid, seq, &h, state);
+    index_as(ctx->txn, q, seq, &h, state);
     (*counter(q, state))++;
     sqs_key_expire(&k, h.expires_at, q->qid, seq);
     sl_txn_put(ctx->txn, k.buf, k.len, "", 0);
@@ -415,9 +419,15 @@ int sqs_promote(struct sl_apply_ctx *ctx, struct sqs_queue *q)
     if (d == NULL) {
         return SL_ENOMEM;
     }
-    struct sl_iter *it = sl_txn_iter(ctx->txn);
-    sqs_key_wait(&k, q->qid, 0, 0);
-    for (sl_iter_seek(it, k.buf, 9); sl_iter_valid(it) && n < SQS_PROMOTE_MAX; sl_iter_next(it)) {
+    struct sl_key hi;
+    sqs_key_wait(&k, q->qid, q->wait_floor, 0);
+    sqs_key_wait(&hi, q->qid, ctx->now_ms + 1, 0);
+    struct sl_iter *it = sl_txn_iter_range(ctx->txn, k.buf, k.len, hi.buf, hi.len);
+    if (it == NULL) {
+        free(d);
+        return SL_ENOMEM;
+    }
+    for (; sl_iter_valid(it) && n < SQS_PROMOTE_MAX; sl_iter_next(it)) {
         size_t kl;
         const uint8_t *key = sl_iter_key(it, &kl);
         if (kl != 25 || key[0] != SQS_KS_WAIT || sl_get_u64(key + 1) != q->qid) {
@@ -449,7 +459,7 @@ int sqs_promote(struct sl_apply_ctx *ctx, struct sqs_queue *q)
         } else {
             uint8_t was = h.state;
             unindex(ctx->txn, q->qid, d[i].seq, &h);
-            index_as(ctx->txn, q->qid, d[i].seq, &h, SQS_READY);
+            index_as(ctx->txn, q, d[i].seq, &h, SQS_READY);
             uint64_t *c = counter(q, was);
             *c -= *c > 0;
             q->n_ready++;
@@ -461,6 +471,12 @@ int sqs_promote(struct sl_apply_ctx *ctx, struct sqs_queue *q)
             }
         }
         sqs_head_free(&h);
+    }
+    /* Everything due by now is ready; what becomes due later is at or
+     * after now (the FSM clock never goes back). A bounded pass resumes
+     * where it stopped. */
+    if (rv == SL_OK) {
+        q->wait_floor = n < SQS_PROMOTE_MAX ? ctx->now_ms : d[n - 1].visible_at;
     }
     free(d);
     return rv;
@@ -515,7 +531,7 @@ int sqs_move_message(struct sl_apply_ctx *ctx, struct sqs_queue *from, uint64_t 
         sqs_key_body(&k, to->qid, dseq);
         sl_txn_put(ctx->txn, k.buf, k.len, v, len);
         free(v);
-        index_as(ctx->txn, to->qid, dseq, &dh, SQS_READY);
+        index_as(ctx->txn, to, dseq, &dh, SQS_READY);
         to->n_ready++;
         sqs_key_expire(&k, dh.expires_at, to->qid, dseq);
         sl_txn_put(ctx->txn, k.buf, k.len, "", 0);
@@ -587,20 +603,26 @@ static int receive(struct sl_apply_ctx *ctx, struct sl_rbuf *r, struct sqs_queue
     if (rv != SL_OK) {
         return rv;
     }
-    /* Candidates in send order, collected before any change. */
-    uint64_t cand[SQS_RECEIVE_SCAN_MAX];
+    /* Candidates in ready order, collected before any change. */
+    uint64_t cand[SQS_RECEIVE_SCAN_MAX], cand_key[SQS_RECEIVE_SCAN_MAX];
+    bool consumed[SQS_RECEIVE_SCAN_MAX] = {false};
     unsigned n_cand = 0;
-    struct sl_key k;
-    struct sl_iter *it = sl_txn_iter(ctx->txn);
-    sqs_key_ready(&k, q->qid, q->purge_seq);
-    for (sl_iter_seek(it, k.buf, k.len); sl_iter_valid(it) && n_cand < SQS_RECEIVE_SCAN_MAX;
-         sl_iter_next(it)) {
-        size_t kl;
+    struct sl_key k, hi;
+    sqs_key_ready(&k, q->qid, q->ready_floor);
+    sqs_key_after(&hi, SQS_KS_READY, q->qid);
+    struct sl_iter *it = sl_txn_iter_range(ctx->txn, k.buf, k.len, hi.buf, hi.len);
+    if (it == NULL) {
+        return SL_ENOMEM;
+    }
+    for (; sl_iter_valid(it) && n_cand < SQS_RECEIVE_SCAN_MAX; sl_iter_next(it)) {
+        size_t kl, vl;
         const uint8_t *key = sl_iter_key(it, &kl);
-        if (kl != 17 || key[0] != SQS_KS_READY || sl_get_u64(key + 1) != q->qid) {
+        const uint8_t *v = sl_iter_value(it, &vl);
+        if (kl != 17 || key[0] != SQS_KS_READY || sl_get_u64(key + 1) != q->qid || vl != 8) {
             break;
         }
-        cand[n_cand++] = sl_get_u64(key + 9);
+        cand_key[n_cand] = sl_get_u64(key + 9);
+        cand[n_cand++] = sl_get_u64(v);
         if (!q->fifo && n_cand >= max + 64) {
             break; /* enough, even if some turn out expired */
         }
@@ -615,9 +637,18 @@ static int receive(struct sl_apply_ctx *ctx, struct sl_rbuf *r, struct sqs_queue
         uint64_t seq = cand[i];
         struct sqs_head h;
         rv = get_head(ctx->txn, q->qid, seq, &h);
-        if (rv == SL_ENOTFOUND) {
-            sqs_key_ready(&k, q->qid, seq);
+        if (rv == SL_ENOTFOUND || (rv == SL_OK && (seq < q->purge_seq || h.state != SQS_READY ||
+                                                   h.ready_key != cand_key[i]))) {
+            /* A leftover: purged, or the message moved on. */
+            if (rv == SL_OK && seq < q->purge_seq) {
+                erase(ctx->txn, q->qid, seq, &h);
+            }
+            if (rv == SL_OK) {
+                sqs_head_free(&h);
+            }
+            sqs_key_ready(&k, q->qid, cand_key[i]);
             sl_txn_del(ctx->txn, k.buf, k.len);
+            consumed[i] = true;
             rv = SL_OK;
             continue;
         }
@@ -627,6 +658,7 @@ static int receive(struct sl_apply_ctx *ctx, struct sl_rbuf *r, struct sqs_queue
         if (h.expires_at <= ctx->now_ms) {
             rv = drop(ctx->txn, q, seq, &h);
             sqs_head_free(&h);
+            consumed[i] = true;
             continue;
         }
         if (q->fifo && h.group != NULL) {
@@ -642,6 +674,7 @@ static int receive(struct sl_apply_ctx *ctx, struct sl_rbuf *r, struct sqs_queue
             bool moved;
             rv = dead_letter(ctx, q, seq, &h, &moved);
             if (moved || rv != SL_OK) {
+                consumed[i] = moved;
                 sqs_head_free(&h);
                 continue;
             }
@@ -660,7 +693,7 @@ static int receive(struct sl_apply_ctx *ctx, struct sl_rbuf *r, struct sqs_queue
         }
         h.receipt_nonce = ctx->index << 20 | (uint64_t)(ctx->slot & 0xFFFF) << 4 | got;
         h.visible_at = ctx->now_ms + (uint64_t)vt * 1000;
-        index_as(ctx->txn, q->qid, seq, &h, SQS_INFLIGHT);
+        index_as(ctx->txn, q, seq, &h, SQS_INFLIGHT);
         q->n_inflight++;
         if (q->fifo && h.group != NULL) {
             rv = group_add(ctx->txn, q->qid, h.group, 1);
@@ -671,12 +704,23 @@ static int receive(struct sl_apply_ctx *ctx, struct sl_rbuf *r, struct sqs_queue
         char receipt[SQS_RECEIPT_MAX];
         sqs_receipt_make(q->secret, q->qid, seq, h.receipt_nonce, receipt);
         write_message(&out, &b, &h, receipt);
+        consumed[i] = true;
         got++;
         sqs_body_free(&b);
         sqs_head_free(&h);
     }
     for (unsigned i = 0; i < groups.n; i++) {
         free(groups.names[i]);
+    }
+    /* Everything before the first candidate still in the index is gone. */
+    unsigned first = 0;
+    while (first < n_cand && consumed[first]) {
+        first++;
+    }
+    if (first < n_cand) {
+        q->ready_floor = cand_key[first];
+    } else if (n_cand > 0) {
+        q->ready_floor = cand_key[n_cand - 1] + 1;
     }
     if (rv == SL_OK) {
         rv = sqs_save(ctx->txn, q);
@@ -767,7 +811,7 @@ static int change_one(struct sl_apply_ctx *ctx, struct sqs_queue *q, const char 
     }
     unindex(ctx->txn, q->qid, seq, &h);
     h.visible_at = ctx->now_ms + (uint64_t)timeout * 1000;
-    index_as(ctx->txn, q->qid, seq, &h, SQS_INFLIGHT);
+    index_as(ctx->txn, q, seq, &h, SQS_INFLIGHT);
     rv = put_head(ctx->txn, q->qid, seq, &h);
     sqs_head_free(&h);
     sl_wbuf_u8(out, 1);

@@ -368,16 +368,20 @@ static int step_one(struct sl_apply_ctx *ctx, uint64_t qid, uint64_t inv, uint32
     }
     uint64_t *seqs = malloc(m.rate * sizeof *seqs);
     unsigned n = 0;
-    struct sl_key k;
-    struct sl_iter *it = seqs ? sl_txn_iter(ctx->txn) : NULL;
-    sqs_key_ready(&k, qid, src.purge_seq);
-    for (sl_iter_seek(it, k.buf, k.len); it && sl_iter_valid(it) && n < m.rate; sl_iter_next(it)) {
-        size_t kl;
+    struct sl_key k, hi;
+    sqs_key_ready(&k, qid, src.ready_floor);
+    sqs_key_after(&hi, SQS_KS_READY, qid);
+    struct sl_iter *it = seqs ? sl_txn_iter_range(ctx->txn, k.buf, k.len, hi.buf, hi.len) : NULL;
+    for (; it && sl_iter_valid(it) && n < m.rate; sl_iter_next(it)) {
+        size_t kl, vl;
         const uint8_t *key = sl_iter_key(it, &kl);
-        if (kl != 17 || key[0] != SQS_KS_READY || sl_get_u64(key + 1) != qid) {
+        const uint8_t *v = sl_iter_value(it, &vl);
+        if (kl != 17 || key[0] != SQS_KS_READY || sl_get_u64(key + 1) != qid || vl != 8) {
             break;
         }
-        seqs[n++] = sl_get_u64(key + 9);
+        if (sl_get_u64(v) >= src.purge_seq) {
+            seqs[n++] = sl_get_u64(v);
+        }
     }
     sl_iter_free(it);
     struct sqs_queue target = {0};

@@ -208,6 +208,7 @@ static int create_queue(struct sl_apply_ctx *ctx, struct sl_rbuf *r, struct sl_r
     q.next_seq = 1;
     q.purge_seq = 1;
     q.advanced_to = ctx->now_ms;
+    q.wait_floor = ctx->now_ms;
     memcpy(q.secret, secret, sizeof q.secret);
     for (unsigned i = 0; i < n_tags && rv == SL_OK; i++) {
         rv = sqs_kv_set(&q.tags, &q.n_tags, tags[i].name, tags[i].value);
@@ -322,6 +323,7 @@ static int purge(struct sl_apply_ctx *ctx, struct sqs_queue *q, struct sl_result
     uint8_t bound[8];
     q->purged_ms = ctx->now_ms;
     q->purge_seq = q->next_seq;
+    q->ready_floor = q->next_ready; /* every ready entry so far is purged */
     q->n_ready = q->n_delayed = q->n_inflight = 0;
     sl_key_init(&k, SQS_KS_GC);
     sl_key_u64(&k, q->qid);

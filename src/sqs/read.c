@@ -38,15 +38,15 @@ int sl_sqs_counts(struct sl_store *s, const struct sqs_queue *q, uint64_t now_ms
                   struct sl_sqs_counts *c)
 {
     uint64_t due_delayed = 0, due_inflight = 0;
-    struct sl_key k;
-    struct sl_iter *it = sl_store_iter(s);
+    struct sl_key k, hi;
+    sqs_key_wait(&k, q->qid, q->wait_floor, 0);
+    sqs_key_wait(&hi, q->qid, now_ms + 1, 0);
+    struct sl_iter *it = sl_store_iter_range(s, k.buf, k.len, hi.buf, hi.len);
     if (it == NULL) {
         return SL_ENOMEM;
     }
-    sqs_key_wait(&k, q->qid, 0, 0);
     unsigned scanned = 0;
-    for (sl_iter_seek(it, k.buf, 9); sl_iter_valid(it) && scanned < COUNT_SCAN_MAX;
-         sl_iter_next(it), scanned++) {
+    for (; sl_iter_valid(it) && scanned < COUNT_SCAN_MAX; sl_iter_next(it), scanned++) {
         size_t kl, vl;
         const uint8_t *key = sl_iter_key(it, &kl);
         if (kl != 25 || key[0] != SQS_KS_WAIT || sl_get_u64(key + 1) != q->qid ||

@@ -166,6 +166,9 @@ uint8_t *sqs_queue_encode(const struct sqs_queue *q, size_t *len)
     sl_wbuf_u64(&w, q->next_seq);
     sl_wbuf_u64(&w, q->purged_ms);
     sl_wbuf_u64(&w, q->purge_seq);
+    sl_wbuf_u64(&w, q->next_ready);
+    sl_wbuf_u64(&w, q->ready_floor);
+    sl_wbuf_u64(&w, q->wait_floor);
     sl_wbuf_bytes(&w, q->secret, sizeof q->secret);
     if (w.failed) {
         sl_wbuf_free(&w);
@@ -199,6 +202,9 @@ int sqs_queue_decode(const uint8_t *p, size_t len, struct sqs_queue *q)
     q->next_seq = sl_rbuf_u64(&r);
     q->purged_ms = sl_rbuf_u64(&r);
     q->purge_seq = sl_rbuf_u64(&r);
+    q->next_ready = sl_rbuf_u64(&r);
+    q->ready_floor = sl_rbuf_u64(&r);
+    q->wait_floor = sl_rbuf_u64(&r);
     const uint8_t *secret = sl_rbuf_bytes(&r, &n);
     if (!sl_rbuf_ok(&r, true) || n != sizeof q->secret) {
         sqs_queue_free(q);
@@ -230,6 +236,7 @@ uint8_t *sqs_head_encode(const struct sqs_head *h, size_t *len)
     sl_wbuf_u32(&w, h->receive_count);
     sl_wbuf_u8(&w, h->state);
     sl_wbuf_u64(&w, h->receipt_nonce);
+    sl_wbuf_u64(&w, h->ready_key);
     sl_wbuf_u8(&w, h->group != NULL);
     if (h->group != NULL) {
         sl_wbuf_str(&w, h->group);
@@ -256,6 +263,7 @@ int sqs_head_decode(const uint8_t *p, size_t len, struct sqs_head *h)
     h->receive_count = sl_rbuf_u32(&r);
     h->state = sl_rbuf_u8(&r);
     h->receipt_nonce = sl_rbuf_u64(&r);
+    h->ready_key = sl_rbuf_u64(&r);
     if (sl_rbuf_u8(&r)) {
         h->group = sl_rbuf_strdup(&r);
     }

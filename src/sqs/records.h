@@ -34,6 +34,13 @@ struct sqs_queue {
     uint64_t next_seq;
     uint64_t purged_ms;
     uint64_t purge_seq; /* messages below this seq were purged (GC pending) */
+    /* The ready index is keyed by a counter assigned when a message becomes
+     * ready, so everything below ready_floor was consumed and a receive
+     * starts there instead of wading through deleted keys; likewise the
+     * wait index was drained up to wait_floor (a time). */
+    uint64_t next_ready;
+    uint64_t ready_floor;
+    uint64_t wait_floor;
     uint8_t secret[16]; /* authenticates receipt handles */
     /* Derived from attrs. */
     bool fifo;
@@ -55,6 +62,7 @@ struct sqs_head {
     uint32_t receive_count;
     uint8_t state;
     uint64_t receipt_nonce; /* changes at every receive; 0 before the first */
+    uint64_t ready_key;     /* its key in the ready index while READY */
     char *group;            /* FIFO only, else NULL */
 };
 
