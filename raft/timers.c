@@ -34,6 +34,8 @@ static void advance_done(void *data, int status, struct sl_result *res)
          * not there: back off rather than spin. */
         if (res->len < 4 || sl_get_u32(res->data) == 0) {
             t->stalled_until[c->service] = wall_ms() + STALL_BACKOFF_MS;
+        } else {
+            t->last_look = 0; /* a backlog drains at once, batch after batch */
         }
         free(res->data);
     }
@@ -81,6 +83,17 @@ void sl_timers_kick(struct sl_timers *t)
         return;
     }
     uint64_t now = wall_ms();
+    /* Under load every applied entry would ask again; asking costs seeks,
+     * so look at most every SL_TIMERS_MIN_INTERVAL_MS. */
+    if (now < t->last_look + SL_TIMERS_MIN_INTERVAL_MS) {
+        if (!t->deferred) {
+            t->deferred = true;
+            uv_timer_start(&t->timer, timer_cb, t->last_look + SL_TIMERS_MIN_INTERVAL_MS - now, 0);
+        }
+        return;
+    }
+    t->last_look = now;
+    t->deferred = false;
     uint64_t wake = UINT64_MAX;
     const struct sl_service *svc;
     for (size_t i = 0; i < SL_TIMERS_MAX_SERVICES && (svc = sl_service_at(i)) != NULL; i++) {

@@ -14,6 +14,7 @@
 struct sl_node;
 
 #define SL_TIMERS_MAX_SERVICES 16
+#define SL_TIMERS_MIN_INTERVAL_MS 200
 
 struct sl_timers {
     struct sl_node *node;
@@ -21,6 +22,8 @@ struct sl_timers {
     bool inflight[SL_TIMERS_MAX_SERVICES]; /* an advance is proposed */
     uint64_t stalled_until[SL_TIMERS_MAX_SERVICES]; /* backoff when no progress */
     uint64_t advances;                    /* proposed, for metrics */
+    uint64_t last_look;                   /* wall ms of the last evaluation */
+    bool deferred;                        /* a throttled look is scheduled */
     bool closing;
 };
 
