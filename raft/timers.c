@@ -86,14 +86,12 @@ void sl_timers_kick(struct sl_timers *t)
     /* Under load every applied entry would ask again; asking costs seeks,
      * so look at most every SL_TIMERS_MIN_INTERVAL_MS. */
     if (now < t->last_look + SL_TIMERS_MIN_INTERVAL_MS) {
-        if (!t->deferred) {
-            t->deferred = true;
-            uv_timer_start(&t->timer, timer_cb, t->last_look + SL_TIMERS_MIN_INTERVAL_MS - now, 0);
-        }
+        /* (Re)arm for the end of the interval: the loop's clock may fire it
+         * a little before the wall clock says the interval is over. */
+        uv_timer_start(&t->timer, timer_cb, t->last_look + SL_TIMERS_MIN_INTERVAL_MS - now + 1, 0);
         return;
     }
     t->last_look = now;
-    t->deferred = false;
     uint64_t wake = UINT64_MAX;
     const struct sl_service *svc;
     for (size_t i = 0; i < SL_TIMERS_MAX_SERVICES && (svc = sl_service_at(i)) != NULL; i++) {

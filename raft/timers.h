@@ -23,7 +23,6 @@ struct sl_timers {
     uint64_t stalled_until[SL_TIMERS_MAX_SERVICES]; /* backoff when no progress */
     uint64_t advances;                    /* proposed, for metrics */
     uint64_t last_look;                   /* wall ms of the last evaluation */
-    bool deferred;                        /* a throttled look is scheduled */
     bool closing;
 };
 
