@@ -64,39 +64,6 @@ int sqs_build_advance(struct sl_store *s, uint64_t now_ms, uint16_t *type, struc
     return SL_OK;
 }
 
-static int load_head(struct sl_txn *t, uint64_t qid, uint64_t seq, struct sqs_head *h)
-{
-    struct sl_key k;
-    void *v;
-    size_t len;
-    sqs_key_msg(&k, qid, seq);
-    int rv = sl_txn_get(t, k.buf, k.len, &v, &len);
-    if (rv != SL_OK) {
-        return rv;
-    }
-    rv = sqs_head_decode(v, len, h);
-    free(v);
-    return rv;
-}
-
-/* Deletes every key of a message whose counters no longer matter. */
-static void erase_keys(struct sl_txn *t, uint64_t qid, uint64_t seq, const struct sqs_head *h)
-{
-    struct sl_key k;
-    if (h->state == SQS_READY) {
-        sqs_key_ready(&k, qid, h->ready_key);
-    } else {
-        sqs_key_wait(&k, qid, h->visible_at, seq);
-    }
-    sl_txn_del(t, k.buf, k.len);
-    sqs_key_msg(&k, qid, seq);
-    sl_txn_del(t, k.buf, k.len);
-    sqs_key_body(&k, qid, seq);
-    sl_txn_del(t, k.buf, k.len);
-    sqs_key_expire(&k, h->expires_at, qid, seq);
-    sl_txn_del(t, k.buf, k.len);
-}
-
 /* Messages of a deleted queue (bound UINT64_MAX) or below a purge bound. */
 static int collect_garbage(struct sl_txn *t, uint32_t *done)
 {
@@ -127,11 +94,11 @@ static int collect_garbage(struct sl_txn *t, uint32_t *done)
     sl_iter_free(it);
     for (unsigned i = 0; i < n; i++) {
         struct sqs_head h;
-        int rv = load_head(t, qid, seqs[i], &h);
+        int rv = sqs_get_head(t, qid, seqs[i], &h);
         if (rv != SL_OK) {
             return rv;
         }
-        erase_keys(t, qid, seqs[i], &h);
+        sqs_erase(t, qid, seqs[i], &h);
         sqs_head_free(&h);
     }
     if (n < ADVANCE_BATCH) {
@@ -180,9 +147,9 @@ static int expire_messages(struct sl_txn *t, uint64_t now, uint32_t *done)
             have_q = rv == SL_OK && sqs_load_by_id(t, e[i].qid, &q) == SL_OK;
         }
         struct sqs_head h;
-        int hr = load_head(t, e[i].qid, e[i].seq, &h);
+        int hr = sqs_get_head(t, e[i].qid, e[i].seq, &h);
         if (hr == SL_OK) {
-            erase_keys(t, e[i].qid, e[i].seq, &h);
+            sqs_erase(t, e[i].qid, e[i].seq, &h);
             if (have_q && e[i].seq >= q.purge_seq) {
                 uint64_t *c = h.state == SQS_READY     ? &q.n_ready
                               : h.state == SQS_DELAYED ? &q.n_delayed

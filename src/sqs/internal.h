@@ -39,6 +39,12 @@ bool sqs_redrive_allowed(const struct sqs_queue *dlq, const char *source_arn);
 int sqs_move_message(struct sl_apply_ctx *ctx, struct sqs_queue *from, uint64_t seq,
                      struct sqs_head *h, struct sqs_queue *to, const char *dlq_source);
 
+/* A message's head or body; SL_ENOTFOUND when absent. */
+int sqs_get_head(struct sl_txn *t, uint64_t qid, uint64_t seq, struct sqs_head *h);
+int sqs_get_body(struct sl_txn *t, uint64_t qid, uint64_t seq, struct sqs_body *b);
+/* Deletes every key of a message; its queue's counters are the caller's. */
+void sqs_erase(struct sl_txn *t, uint64_t qid, uint64_t seq, const struct sqs_head *h);
+
 /* Makes due delayed and in-flight messages of q ready (bounded). */
 int sqs_promote(struct sl_apply_ctx *ctx, struct sqs_queue *q);
 

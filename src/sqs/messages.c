@@ -18,7 +18,7 @@
 #include "storage/store.h"
 #include "storage/txn.h"
 
-static int get_head(struct sl_txn *t, uint64_t qid, uint64_t seq, struct sqs_head *h)
+int sqs_get_head(struct sl_txn *t, uint64_t qid, uint64_t seq, struct sqs_head *h)
 {
     struct sl_key k;
     void *v;
@@ -47,7 +47,7 @@ static int put_head(struct sl_txn *t, uint64_t qid, uint64_t seq, const struct s
     return SL_OK;
 }
 
-static int get_body(struct sl_txn *t, uint64_t qid, uint64_t seq, struct sqs_body *b)
+int sqs_get_body(struct sl_txn *t, uint64_t qid, uint64_t seq, struct sqs_body *b)
 {
     struct sl_key k;
     void *v;
@@ -136,7 +136,7 @@ static bool group_locked(struct sl_txn *t, uint64_t qid, const char *group)
 }
 
 /* Deletes every key of a message. Counters are the caller's. */
-static void erase(struct sl_txn *t, uint64_t qid, uint64_t seq, const struct sqs_head *h)
+void sqs_erase(struct sl_txn *t, uint64_t qid, uint64_t seq, const struct sqs_head *h)
 {
     struct sl_key k;
     unindex(t, qid, seq, h);
@@ -151,7 +151,7 @@ static void erase(struct sl_txn *t, uint64_t qid, uint64_t seq, const struct sqs
 /* Drops a message that is counted in its state. */
 static int drop(struct sl_txn *t, struct sqs_queue *q, uint64_t seq, const struct sqs_head *h)
 {
-    erase(t, q->qid, seq, h);
+    sqs_erase(t, q->qid, seq, h);
     if (seq >= q->purge_seq) {
         uint64_t *c = counter(q, h->state);
         *c -= *c > 0;
@@ -444,7 +444,7 @@ int sqs_promote(struct sl_apply_ctx *ctx, struct sqs_queue *q)
     sl_iter_free(it);
     for (unsigned i = 0; i < n && rv == SL_OK; i++) {
         struct sqs_head h;
-        rv = get_head(ctx->txn, q->qid, d[i].seq, &h);
+        rv = sqs_get_head(ctx->txn, q->qid, d[i].seq, &h);
         if (rv == SL_ENOTFOUND) {
             sqs_key_wait(&k, q->qid, d[i].visible_at, d[i].seq);
             sl_txn_del(ctx->txn, k.buf, k.len);
@@ -455,7 +455,7 @@ int sqs_promote(struct sl_apply_ctx *ctx, struct sqs_queue *q)
             break;
         }
         if (d[i].seq < q->purge_seq) {
-            erase(ctx->txn, q->qid, d[i].seq, &h);
+            sqs_erase(ctx->txn, q->qid, d[i].seq, &h);
         } else {
             uint8_t was = h.state;
             unindex(ctx->txn, q->qid, d[i].seq, &h);
@@ -507,7 +507,7 @@ int sqs_move_message(struct sl_apply_ctx *ctx, struct sqs_queue *from, uint64_t 
                      struct sqs_head *h, struct sqs_queue *to, const char *dlq_source)
 {
     struct sqs_body b;
-    int rv = get_body(ctx->txn, from->qid, seq, &b);
+    int rv = sqs_get_body(ctx->txn, from->qid, seq, &b);
     if (rv != SL_OK) {
         return rv;
     }
@@ -636,12 +636,12 @@ static int receive(struct sl_apply_ctx *ctx, struct sl_rbuf *r, struct sqs_queue
     for (unsigned i = 0; i < n_cand && got < max && rv == SL_OK; i++) {
         uint64_t seq = cand[i];
         struct sqs_head h;
-        rv = get_head(ctx->txn, q->qid, seq, &h);
+        rv = sqs_get_head(ctx->txn, q->qid, seq, &h);
         if (rv == SL_ENOTFOUND || (rv == SL_OK && (seq < q->purge_seq || h.state != SQS_READY ||
                                                    h.ready_key != cand_key[i]))) {
             /* A leftover: purged, or the message moved on. */
             if (rv == SL_OK && seq < q->purge_seq) {
-                erase(ctx->txn, q->qid, seq, &h);
+                sqs_erase(ctx->txn, q->qid, seq, &h);
             }
             if (rv == SL_OK) {
                 sqs_head_free(&h);
@@ -680,7 +680,7 @@ static int receive(struct sl_apply_ctx *ctx, struct sl_rbuf *r, struct sqs_queue
             }
         }
         struct sqs_body b;
-        rv = get_body(ctx->txn, q->qid, seq, &b);
+        rv = sqs_get_body(ctx->txn, q->qid, seq, &b);
         if (rv != SL_OK) {
             sqs_head_free(&h);
             break;
@@ -750,7 +750,7 @@ static int delete_one(struct sl_apply_ctx *ctx, struct sqs_queue *q, const char 
         return SL_OK;
     }
     struct sqs_head h;
-    int rv = get_head(ctx->txn, q->qid, seq, &h);
+    int rv = sqs_get_head(ctx->txn, q->qid, seq, &h);
     if (rv == SL_ENOTFOUND) {
         sl_wbuf_u8(out, 1); /* already gone: deleting is idempotent */
         return SL_OK;
@@ -788,7 +788,7 @@ static int change_one(struct sl_apply_ctx *ctx, struct sqs_queue *q, const char 
         return SL_OK;
     }
     struct sqs_head h;
-    int rv = get_head(ctx->txn, q->qid, seq, &h);
+    int rv = sqs_get_head(ctx->txn, q->qid, seq, &h);
     if (rv == SL_ENOTFOUND || (rv == SL_OK && (h.receipt_nonce != nonce || seq < q->purge_seq))) {
         if (rv == SL_OK) {
             sqs_head_free(&h);

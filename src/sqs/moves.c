@@ -396,32 +396,25 @@ static int step_one(struct sl_apply_ctx *ctx, uint64_t qid, uint64_t inv, uint32
     unsigned moved = 0;
     for (unsigned i = 0; i < n && !failed && rv == SL_OK; i++) {
         struct sqs_head h;
-        void *v;
-        size_t len;
-        sqs_key_msg(&k, qid, seqs[i]);
-        if (sl_txn_get(ctx->txn, k.buf, k.len, &v, &len) != SL_OK) {
+        int hr = sqs_get_head(ctx->txn, qid, seqs[i], &h);
+        if (hr == SL_ENOTFOUND) {
             continue;
         }
-        rv = sqs_head_decode(v, len, &h);
-        free(v);
-        if (rv != SL_OK) {
+        if (hr != SL_OK) {
+            rv = hr;
             break;
         }
         if (m.dest_arn[0] == '\0') {
             /* Back to where it came from, as its body records. */
             struct sqs_body b;
-            sqs_key_body(&k, qid, seqs[i]);
-            if (sl_txn_get(ctx->txn, k.buf, k.len, &v, &len) == SL_OK) {
-                if (sqs_body_decode(v, len, &b) == SL_OK) {
-                    if (have_target) {
-                        sqs_save(ctx->txn, &target);
-                        sqs_queue_free(&target);
-                    }
-                    have_target = sqs_arn_parse(b.dlq_source_arn, ta, tn) &&
-                                  sqs_load_by_name(ctx->txn, ta, tn, &target) == SL_OK;
-                    sqs_body_free(&b);
+            if (sqs_get_body(ctx->txn, qid, seqs[i], &b) == SL_OK) {
+                if (have_target) {
+                    rv = sqs_save(ctx->txn, &target);
+                    sqs_queue_free(&target);
                 }
-                free(v);
+                have_target = sqs_arn_parse(b.dlq_source_arn, ta, tn) &&
+                              sqs_load_by_name(ctx->txn, ta, tn, &target) == SL_OK;
+                sqs_body_free(&b);
             }
         }
         if (have_target && target.qid != qid) {
