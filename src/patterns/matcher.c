@@ -7,6 +7,7 @@
  * follows only the transitions the value selects, so the work done depends
  * on the event and on the patterns that (partly) match it, not on how many
  * patterns there are. See docs/patterns.md. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,7 +32,7 @@ struct fm {
     struct affix prefix, suffix, prefix_ic, suffix_ic;
     struct affix cidr;                  /* prefixes of sl_pat_ip_key() */
     struct affix wc_prefix, wc_suffix;  /* globs' end segments, verified on hit */
-    struct sl_pat_inode *ranges;
+    struct sl_pat_numix *num; /* numeric ranges (not "="), NULL if none */
     struct sl_pat_tvec scan; /* checked one by one: see m_rank() */
     uint32_t nfold;          /* references that need the folded value */
 };
@@ -63,6 +64,7 @@ struct slot {
 
 struct sl_pat_matcher {
     size_t mem;
+    pthread_mutex_t lock; /* lazy rebuilds of numeric indexes during matching */
     struct sl_pat_ns *root;
     struct sl_pat_hmap children; /* (parent id, step key) -> child state */
     struct sl_pat_hmap ids;      /* pattern id -> slot index + 1 */
@@ -329,7 +331,13 @@ static int fm_add(size_t *mem, struct fm *fm, const struct sl_pat_m *m, struct s
         sl_pat_num_key(m->lo, nk);
         rc = map_add(mem, &fm->exact, SL_PAT_NUMBER, nk, 8, ns);
     } else if (m->op == OP_NUMERIC) {
-        rc = sl_pat_itree_add(mem, &fm->ranges, m, ns);
+        if (!fm->num && !(fm->num = sl_pat_alloc(mem, sizeof(*fm->num))))
+            return SL_ENOMEM;
+        rc = sl_pat_numix_add(mem, fm->num, m, ns);
+        if (rc != SL_OK && !fm->num->nranges) {
+            sl_pat_dealloc(mem, fm->num);
+            fm->num = NULL;
+        }
     } else if (m->op == OP_EIC) {
         rc = map_add(mem, &fm->eic, 0, m->s, m->len, ns);
     } else if ((a = affix_for(fm, m, &k, &len))) {
@@ -356,7 +364,11 @@ static void fm_del(size_t *mem, struct fm *fm, const struct sl_pat_m *m, struct 
         sl_pat_num_key(m->lo, nk);
         map_del(mem, &fm->exact, SL_PAT_NUMBER, nk, 8, ns);
     } else if (m->op == OP_NUMERIC) {
-        sl_pat_itree_del(mem, &fm->ranges, m, ns);
+        if (fm->num && sl_pat_numix_del(mem, fm->num, m, ns)) {
+            sl_pat_numix_free_arrays(mem, fm->num);
+            sl_pat_dealloc(mem, fm->num);
+            fm->num = NULL;
+        }
     } else if (m->op == OP_EIC) {
         map_del(mem, &fm->eic, 0, m->s, m->len, ns);
     } else if ((a = affix_for(fm, m, &k, &len))) {
@@ -715,6 +727,7 @@ struct sl_pat_matcher *sl_pat_matcher_new(void)
         free(m);
         return NULL;
     }
+    pthread_mutex_init(&m->lock, NULL);
     return m;
 }
 
@@ -794,6 +807,7 @@ void sl_pat_matcher_free(struct sl_pat_matcher *m)
     sl_pat_dealloc(&m->mem, m->slots);
     sl_pat_dealloc(&m->mem, m->free_slots);
     sl_pat_dealloc(&m->mem, m->free_ns);
+    pthread_mutex_destroy(&m->lock);
     free(m);
 }
 
@@ -1002,8 +1016,20 @@ static void fm_apply(struct walk *w, const struct fm *fm)
         if (tv)
             push_tv(w, tv);
     }
-    if (f->type == SL_PAT_NUMBER && fm->ranges)
-        sl_pat_itree_stab(fm->ranges, f->num, push_cb, w);
+    if (f->type == SL_PAT_NUMBER && fm->num) {
+        struct sl_pat_numix *x = fm->num;
+        if (atomic_load_explicit(&x->stale, memory_order_acquire)) {
+            /* First lookup since a change: rebuild once, whoever comes
+             * first (readers share the matcher; add/remove exclude them). */
+            struct sl_pat_matcher *mm = (struct sl_pat_matcher *)w->m;
+            pthread_mutex_lock(&mm->lock);
+            if (atomic_load_explicit(&x->stale, memory_order_relaxed) &&
+                sl_pat_numix_build(&mm->mem, x) == SL_OK)
+                atomic_store_explicit(&x->stale, 0, memory_order_release);
+            pthread_mutex_unlock(&mm->lock);
+        }
+        sl_pat_numix_stab(x, f->num, push_cb, w);
+    }
     if (f->type == SL_PAT_STRING) {
         if (fm->prefix.nlen)
             affix_walk(w, &fm->prefix, f->str, f->str_len, false, false);

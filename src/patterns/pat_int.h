@@ -3,6 +3,7 @@
 #ifndef SL_PAT_INT_H
 #define SL_PAT_INT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -174,6 +175,50 @@ struct sl_pat_inode {
     uint32_t refs;
 };
 
+/* Numeric range index of one edge. The treaps are the source of truth and
+ * are updated incrementally by add/remove (O(log n)); lookups use flat
+ * arrays rebuilt lazily, on the first lookup after a change (O(n log n) for
+ * that edge, under the matcher's lock):
+ *  - one-sided ranges (> x, >= x; < x, <= x) sorted by bound, so the ranges
+ *    holding a value are a prefix (lower bounds) or a suffix (upper bounds);
+ *  - two-sided ranges as elementary intervals between their sorted distinct
+ *    endpoints, each with the list of ranges covering it.
+ * The sorted endpoints (of both kinds) sit in a static B+ tree of 64-byte
+ * nodes (8 keys; a node holds its children's greatest keys), so a search
+ * reads one cache line per level (6 levels for 200,000 endpoints, the upper
+ * ones cache-resident); the segment found gives the list and the
+ * prefix/suffix bounds in one 16-byte record. If two-sided ranges nest so much that the
+ * lists would exceed 8 entries per range, the two-sided ranges are stabbed
+ * in their treap instead (O(log n + hits)). */
+struct sl_pat_nseg {
+    uint32_t off, n;      /* two-sided: list[off..off+n) */
+    uint32_t lo_n, up_at; /* lower[0..lo_n), upper[up_at..nup) */
+};
+
+struct sl_pat_numix {
+    struct sl_pat_inode *one, *two; /* one-sided / two-sided ranges */
+    uint32_t nranges;
+    _Atomic int stale;              /* arrays need a rebuild */
+    /* Built arrays (NULL when stale or empty). */
+    double *tree_mem, *tree;    /* B+ tree layers (tree: 64-byte aligned) */
+    uint32_t layer[8], nlayers; /* layer[0]: leaves (sorted endpoints) */
+    double pmax;                /* greatest endpoint */
+    struct sl_pat_nseg *seg;    /* 2i: just below endpoint i, 2i+1: at it, 2k: above all */
+    struct sl_pat_ns **list, **lower, **upper;
+    uint32_t k, nlower, nupper;
+    bool two_in_tree;
+};
+
+int sl_pat_numix_add(size_t *mem, struct sl_pat_numix *x, const struct sl_pat_m *m,
+                     struct sl_pat_ns *ns);
+/* Returns true when x became empty (the caller may free it). */
+bool sl_pat_numix_del(size_t *mem, struct sl_pat_numix *x, const struct sl_pat_m *m,
+                      struct sl_pat_ns *ns);
+/* Rebuilds the arrays (call only when stale, with exclusive access to x):
+ * SL_OK or SL_ENOMEM (x stays stale and lookups fall back to the treaps). */
+int sl_pat_numix_build(size_t *mem, struct sl_pat_numix *x);
+void sl_pat_numix_free_arrays(size_t *mem, struct sl_pat_numix *x);
+
 /* Adds a reference to (interval, ns): SL_OK or SL_ENOMEM. */
 int sl_pat_itree_add(size_t *mem, struct sl_pat_inode **root, const struct sl_pat_m *m,
                      struct sl_pat_ns *ns);
@@ -182,5 +227,8 @@ void sl_pat_itree_del(size_t *mem, struct sl_pat_inode **root, const struct sl_p
 typedef int (*sl_pat_emit_fn)(void *ctx, struct sl_pat_ns *ns);
 /* Calls emit for every interval containing x; stops at a non-zero return. */
 int sl_pat_itree_stab(const struct sl_pat_inode *n, double x, sl_pat_emit_fn emit, void *ctx);
+/* Every range of x holding v, through emit (built arrays, or the treaps
+ * when x is stale). */
+void sl_pat_numix_stab(const struct sl_pat_numix *x, double v, sl_pat_emit_fn emit, void *ctx);
 
 #endif
