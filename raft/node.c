@@ -14,7 +14,7 @@ void sl_node_config_defaults(struct sl_node_config *c)
 {
     memset(c, 0, sizeof *c);
     c->heartbeat_ms = 100;
-    c->election_ms = 1000;
+    c->election_ms = 800;
     c->snapshot_threshold = 8192;
     c->snapshot_trailing = 2048;
     sl_proposer_config_defaults(&c->proposer);

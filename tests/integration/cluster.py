@@ -77,7 +77,7 @@ class Node:
                 "--credentials", self.cluster.credentials,
                 "--raft-addr", self.raft_addr, "--api-addr", self.api_addr,
                 "--members", self.cluster.members_flag(),
-                "--heartbeat-ms", "100", "--election-ms", "1000",
+                "--heartbeat-ms", "100", "--election-ms", "800",
                 "--snapshot-threshold", str(self.cluster.snapshot_threshold),
                 "--snapshot-trailing", str(self.cluster.snapshot_trailing)]
         if join:
@@ -204,3 +204,29 @@ class Cluster:
                 continue
             print(f"--- node {n.id} log (last {tail} lines)")
             print("\n".join(lines))
+
+
+class Checks:
+    """Counts passing assertions of a test; the first failing one raises."""
+
+    def __init__(self):
+        self.passed = 0
+
+    def __call__(self, cond, what):
+        if not cond:
+            raise AssertionError(what)
+        self.passed += 1
+
+
+def run_cluster_test(body, check, n=3, tail=40, **kwargs):
+    """Runs body(cluster) on a fresh n-node cluster, shows the nodes' logs if
+    it fails, always removes the cluster, and prints the closing line."""
+    c = Cluster(n, **kwargs)
+    try:
+        body(c)
+    except BaseException:
+        c.dump_logs(tail)
+        raise
+    finally:
+        c.cleanup()
+    print(f"{check.passed} passed, 0 failed")

@@ -7,17 +7,10 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from cluster import BIN_DIR, Cluster, HttpError, http  # noqa: E402
+from cluster import Checks, run_cluster_test, BIN_DIR, HttpError, http  # noqa: E402
 
 CTL = os.path.join(BIN_DIR, "sluicectl")
-checks = 0
-
-
-def check(cond, what):
-    global checks
-    if not cond:
-        raise AssertionError(what)
-    checks += 1
+check = Checks()
 
 
 def ctl(node, *args):
@@ -45,62 +38,58 @@ def wait_for(pred, what, timeout=30):
     raise AssertionError(what)
 
 
+def body(c):
+    leader = c.start()
+    for i in range(100):
+        ping(c, f"a{i}")
+
+    # sluicectl on a follower is told where the leader is.
+    follower = next(n for n in c.nodes if n is not leader)
+    rc, out = ctl(follower, "add", "9", "127.0.0.1:1", "127.0.0.1:2")
+    check(rc != 0 and json.loads(out)["leader_id"] == leader.id, "follower must refuse: %s" % out)
+
+    # Add node 4: it starts empty, catches up (by snapshot: the log was
+    # truncated), and becomes a voter.
+    n4 = c.add_node()
+    n4.start(join=True)
+    rc, out = ctl(leader, "add", "4", n4.raft_addr, n4.api_addr)
+    check(rc == 0, "add failed: %s" % out)
+    st = leader.status()
+    roles = {m["id"]: m["role"] for m in st["members"]}
+    check(roles.get(4) == "voter", "node 4 is %r" % roles.get(4))
+    ping(c, "after-add")
+    c.wait_converged()
+    check(n4.metrics().get("sluice_snapshots_installed_total", 0) >= 1, "node 4 not restored by snapshot")
+
+    # Transfer leadership to node 4.
+    leader = c.wait_leader()
+    rc, out = ctl(leader, "transfer", "4")
+    check(rc == 0, "transfer failed: %s" % out)
+    wait_for(lambda: n4.status()["role"] == "leader", "node 4 did not take over")
+    ping(c, "after-transfer")
+
+    # Remove node 1 and stop it; the remaining three keep working.
+    rc, out = ctl(n4, "remove", "1")
+    check(rc == 0, "remove failed: %s" % out)
+    c.node(1).kill()
+    check({m["id"] for m in n4.status()["members"]} == {2, 3, 4}, "membership after remove")
+    for i in range(20):
+        ping(c, f"b{i}")
+    sts = c.wait_converged()
+    check(len({s["digest"] for s in sts}) == 1, "digests differ")
+    check(sts[0]["ping_count"] == 122, "count %d" % sts[0]["ping_count"])
+
+    # A snapshot on demand, from sluicectl.
+    before = n4.metrics().get("sluice_snapshots_taken_total", 0)
+    rc, out = ctl(n4, "snapshot")
+    check(rc == 0, "snapshot failed: %s" % out)
+    wait_for(lambda: n4.metrics().get("sluice_snapshots_taken_total", 0) > before, "no snapshot taken")
+    rc, out = ctl(n4, "status", "--digest")
+    check(rc == 0 and "digest" in json.loads(out), "status --digest")
+
+
 def main():
-    c = Cluster(3, snapshot_threshold=32, snapshot_trailing=8)
-    try:
-        leader = c.start()
-        for i in range(100):
-            ping(c, f"a{i}")
-
-        # sluicectl on a follower is told where the leader is.
-        follower = next(n for n in c.nodes if n is not leader)
-        rc, out = ctl(follower, "add", "9", "127.0.0.1:1", "127.0.0.1:2")
-        check(rc != 0 and json.loads(out)["leader_id"] == leader.id, "follower must refuse: %s" % out)
-
-        # Add node 4: it starts empty, catches up (by snapshot: the log was
-        # truncated), and becomes a voter.
-        n4 = c.add_node()
-        n4.start(join=True)
-        rc, out = ctl(leader, "add", "4", n4.raft_addr, n4.api_addr)
-        check(rc == 0, "add failed: %s" % out)
-        st = leader.status()
-        roles = {m["id"]: m["role"] for m in st["members"]}
-        check(roles.get(4) == "voter", "node 4 is %r" % roles.get(4))
-        ping(c, "after-add")
-        c.wait_converged()
-        check(n4.metrics().get("sluice_snapshots_installed_total", 0) >= 1, "node 4 not restored by snapshot")
-
-        # Transfer leadership to node 4.
-        leader = c.wait_leader()
-        rc, out = ctl(leader, "transfer", "4")
-        check(rc == 0, "transfer failed: %s" % out)
-        wait_for(lambda: n4.status()["role"] == "leader", "node 4 did not take over")
-        ping(c, "after-transfer")
-
-        # Remove node 1 and stop it; the remaining three keep working.
-        rc, out = ctl(n4, "remove", "1")
-        check(rc == 0, "remove failed: %s" % out)
-        c.node(1).kill()
-        check({m["id"] for m in n4.status()["members"]} == {2, 3, 4}, "membership after remove")
-        for i in range(20):
-            ping(c, f"b{i}")
-        sts = c.wait_converged()
-        check(len({s["digest"] for s in sts}) == 1, "digests differ")
-        check(sts[0]["ping_count"] == 122, "count %d" % sts[0]["ping_count"])
-
-        # A snapshot on demand, from sluicectl.
-        before = n4.metrics().get("sluice_snapshots_taken_total", 0)
-        rc, out = ctl(n4, "snapshot")
-        check(rc == 0, "snapshot failed: %s" % out)
-        wait_for(lambda: n4.metrics().get("sluice_snapshots_taken_total", 0) > before, "no snapshot taken")
-        rc, out = ctl(n4, "status", "--digest")
-        check(rc == 0 and "digest" in json.loads(out), "status --digest")
-    except BaseException:
-        c.dump_logs()
-        raise
-    finally:
-        c.cleanup()
-    print(f"{checks} passed, 0 failed")
+    run_cluster_test(body, check, snapshot_threshold=32, snapshot_trailing=8)
 
 
 if __name__ == "__main__":

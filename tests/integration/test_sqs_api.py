@@ -11,16 +11,9 @@ sys.path.insert(0, os.path.dirname(__file__))
 import boto3  # noqa: E402
 import botocore  # noqa: E402
 from botocore.config import Config  # noqa: E402
-from cluster import Cluster  # noqa: E402
+from cluster import Checks, run_cluster_test  # noqa: E402
 
-checks = 0
-
-
-def check(cond, what):
-    global checks
-    if not cond:
-        raise AssertionError(what)
-    checks += 1
+check = Checks()
 
 
 def client(node, key="test", secret="test"):
@@ -279,41 +272,37 @@ def auth(node):
     check("QueueUrls" not in other.list_queues(), "accounts are separate")
 
 
+def body(c):
+    leader = c.start()
+    follower = next(n for n in c.nodes if n is not leader)
+    s, f = client(leader), client(follower)
+    u = queues(s, f)
+    messages(s, f, u)
+    batches(s, f, u)
+    fifo(s, f)
+    dead_letters(s, f)
+    long_poll(s, f, u)
+    purge(s, u)
+    auth(follower)
+    sts = c.wait_converged()
+    check(len({st["digest"] for st in sts}) == 1, "replicas agree")
+    # An idle cluster writes nothing: once the work in flight settled
+    # (the last timer batch, an election's own entry on a loaded
+    # machine), the log must not grow.
+    settled = False
+    for _ in range(10):
+        st = leader.status()
+        time.sleep(2)
+        after = leader.status()
+        if after["last_index"] == st["last_index"]:
+            settled = True
+            break
+    check(settled, "the log kept growing on an idle cluster: %d -> %d"
+          % (st["last_index"], after["last_index"]))
+
+
 def main():
-    c = Cluster(3)
-    try:
-        leader = c.start()
-        follower = next(n for n in c.nodes if n is not leader)
-        s, f = client(leader), client(follower)
-        u = queues(s, f)
-        messages(s, f, u)
-        batches(s, f, u)
-        fifo(s, f)
-        dead_letters(s, f)
-        long_poll(s, f, u)
-        purge(s, u)
-        auth(follower)
-        sts = c.wait_converged()
-        check(len({st["digest"] for st in sts}) == 1, "replicas agree")
-        # An idle cluster writes nothing: once the work in flight settled
-        # (the last timer batch, an election's own entry on a loaded
-        # machine), the log must not grow.
-        settled = False
-        for _ in range(10):
-            st = leader.status()
-            time.sleep(2)
-            after = leader.status()
-            if after["last_index"] == st["last_index"]:
-                settled = True
-                break
-        check(settled, "the log kept growing on an idle cluster: %d -> %d"
-              % (st["last_index"], after["last_index"]))
-    except BaseException:
-        c.dump_logs()
-        raise
-    finally:
-        c.cleanup()
-    print(f"{checks} passed, 0 failed")
+    run_cluster_test(body, check)
 
 
 if __name__ == "__main__":

@@ -8,16 +8,9 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from cluster import Cluster  # noqa: E402
+from cluster import Checks, run_cluster_test  # noqa: E402
 
-checks = 0
-
-
-def check(cond, what):
-    global checks
-    if not cond:
-        raise AssertionError(what)
-    checks += 1
+check = Checks()
 
 
 def clis():
@@ -86,22 +79,18 @@ def family(name, cli, node):
     run(cli, node, "delete-queue", "--queue-url", url)
 
 
+def body(c):
+    c.start()
+    for i, (name, cli) in enumerate(clis()):
+        family(name, cli, c.nodes[i % 3])
+
+
 def main():
     found = clis()
     if len(found) < 2:
         raise AssertionError("both AWS CLIs are needed (v1: pip awscli, v2: Debian awscli); found %r"
                              % [n for n, _ in found])
-    c = Cluster(3)
-    try:
-        c.start()
-        for i, (name, cli) in enumerate(found):
-            family(name, cli, c.nodes[i % 3])
-    except BaseException:
-        c.dump_logs()
-        raise
-    finally:
-        c.cleanup()
-    print(f"{checks} passed, 0 failed")
+    run_cluster_test(body, check)
 
 
 if __name__ == "__main__":

@@ -15,18 +15,11 @@ sys.path.insert(0, os.path.dirname(__file__))
 import boto3  # noqa: E402
 import botocore  # noqa: E402
 from botocore.config import Config  # noqa: E402
-from cluster import Cluster  # noqa: E402
+from cluster import Checks, run_cluster_test  # noqa: E402
 
 VT = 15
 RUN_S = 12
-checks = 0
-
-
-def check(cond, what):
-    global checks
-    if not cond:
-        raise AssertionError(what)
-    checks += 1
+check = Checks()
 
 
 def client(node):
@@ -98,82 +91,78 @@ class Run:
                     pass  # redelivered after the visibility timeout
 
 
-def main():
-    c = Cluster(3)
-    try:
-        leader = c.start()
-        s = client(leader)
-        s.create_queue(QueueName="std")
-        s.create_queue(QueueName="events.fifo", Attributes={"FifoQueue": "true"})
-        run = Run(c, {"std": "/000000000000/std", "fifo": "/000000000000/events.fifo"})
-        threads = [threading.Thread(target=run.producer, args=("std", 0)),
-                   threading.Thread(target=run.producer, args=("fifo", 1)),
-                   threading.Thread(target=run.producer, args=("fifo", 2)),
-                   threading.Thread(target=run.consumer, args=("std",)),
-                   threading.Thread(target=run.consumer, args=("fifo",))]
-        for t in threads:
-            t.start()
-        time.sleep(RUN_S / 3)
-        victim = c.wait_leader()
-        victim.kill(signal.SIGKILL)
-        killed_at = time.time()
-        c.wait_leader(timeout=10)
-        print("new leader after %.2fs" % (time.time() - killed_at))
-        time.sleep(RUN_S / 3)
-        victim.start()
-        time.sleep(RUN_S / 3)
-        run.stop = True
-        for t in threads:
-            t.join(timeout=60)
-        # Drain: everything acknowledged must arrive, redeliveries included.
-        run.stop = False
-        drainers = [threading.Thread(target=run.consumer, args=(q,)) for q in ("std", "fifo")]
-        for t in drainers:
-            t.start()
-        deadline = time.time() + VT * 3
-        while time.time() < deadline:
-            with run.lock:
-                got = {(q, b) for q, b, _ in run.deliveries}
-            if all((q, b) in got for q in ("std", "fifo") for b in run.acked[q]):
-                break
-            time.sleep(0.5)
-        run.stop = True
-        for t in drainers:
-            t.join(timeout=30)
+def body(c):
+    leader = c.start()
+    s = client(leader)
+    s.create_queue(QueueName="std")
+    s.create_queue(QueueName="events.fifo", Attributes={"FifoQueue": "true"})
+    run = Run(c, {"std": "/000000000000/std", "fifo": "/000000000000/events.fifo"})
+    threads = [threading.Thread(target=run.producer, args=("std", 0)),
+               threading.Thread(target=run.producer, args=("fifo", 1)),
+               threading.Thread(target=run.producer, args=("fifo", 2)),
+               threading.Thread(target=run.consumer, args=("std",)),
+               threading.Thread(target=run.consumer, args=("fifo",))]
+    for t in threads:
+        t.start()
+    time.sleep(RUN_S / 3)
+    victim = c.wait_leader()
+    victim.kill(signal.SIGKILL)
+    killed_at = time.time()
+    c.wait_leader(timeout=10)
+    print("new leader after %.2fs" % (time.time() - killed_at))
+    time.sleep(RUN_S / 3)
+    victim.start()
+    time.sleep(RUN_S / 3)
+    run.stop = True
+    for t in threads:
+        t.join(timeout=60)
+    # Drain: everything acknowledged must arrive, redeliveries included.
+    run.stop = False
+    drainers = [threading.Thread(target=run.consumer, args=(q,)) for q in ("std", "fifo")]
+    for t in drainers:
+        t.start()
+    deadline = time.time() + VT * 3
+    while time.time() < deadline:
+        with run.lock:
+            got = {(q, b) for q, b, _ in run.deliveries}
+        if all((q, b) in got for q in ("std", "fifo") for b in run.acked[q]):
+            break
+        time.sleep(0.5)
+    run.stop = True
+    for t in drainers:
+        t.join(timeout=30)
 
-        got = {(q, b) for q, b, _ in run.deliveries}
-        for q in ("std", "fifo"):
-            lost = [b for b in run.acked[q] if (q, b) not in got]
-            check(not lost, "%s: %d acknowledged messages lost: %s" % (q, len(lost), lost[:5]))
-        # Two holders inside one visibility timeout, and FIFO duplicates.
-        seen = {}
-        for q, b, t in run.deliveries:
-            if (q, b) in seen:
-                check(t - seen[(q, b)] >= VT - 1,
-                      "%s %s delivered twice within the visibility timeout" % (q, b))
-                check(q != "fifo" or t - seen[(q, b)] >= VT - 1, "FIFO duplicate %s" % b)
-            seen[(q, b)] = t
-        # FIFO order per group: first deliveries in send order.
-        order = {}
-        for q, b, t in run.deliveries:
-            if q != "fifo":
-                continue
-            g, n = b.rsplit("-", 1)
-            if int(n) in order.setdefault(g, []):
-                continue
-            order[g].append(int(n))
-        for g, seqs in order.items():
-            check(seqs == sorted(seqs), "group %s out of order: %s" % (g, seqs[:20]))
-        sts = c.wait_converged()
-        check(len({st["digest"] for st in sts}) == 1, "replicas differ after the run")
-        print("acknowledged: %d standard, %d FIFO; deliveries %d; client errors during failover %d"
-              % (len(run.acked["std"]), len(run.acked["fifo"]), len(run.deliveries), run.errors))
-    except BaseException:
-        c.dump_logs(20)
-        raise
-    finally:
-        c.cleanup()
-    print(f"{checks} passed, 0 failed")
+    got = {(q, b) for q, b, _ in run.deliveries}
+    for q in ("std", "fifo"):
+        lost = [b for b in run.acked[q] if (q, b) not in got]
+        check(not lost, "%s: %d acknowledged messages lost: %s" % (q, len(lost), lost[:5]))
+    # Two holders inside one visibility timeout, and FIFO duplicates.
+    seen = {}
+    for q, b, t in run.deliveries:
+        if (q, b) in seen:
+            check(t - seen[(q, b)] >= VT - 1,
+                  "%s %s delivered twice within the visibility timeout" % (q, b))
+            check(q != "fifo" or t - seen[(q, b)] >= VT - 1, "FIFO duplicate %s" % b)
+        seen[(q, b)] = t
+    # FIFO order per group: first deliveries in send order.
+    order = {}
+    for q, b, t in run.deliveries:
+        if q != "fifo":
+            continue
+        g, n = b.rsplit("-", 1)
+        if int(n) in order.setdefault(g, []):
+            continue
+        order[g].append(int(n))
+    for g, seqs in order.items():
+        check(seqs == sorted(seqs), "group %s out of order: %s" % (g, seqs[:20]))
+    sts = c.wait_converged()
+    check(len({st["digest"] for st in sts}) == 1, "replicas differ after the run")
+    print("acknowledged: %d standard, %d FIFO; deliveries %d; client errors during failover %d"
+          % (len(run.acked["std"]), len(run.acked["fifo"]), len(run.deliveries), run.errors))
+
+
+def main():
+    run_cluster_test(body, check, tail=20)
 
 
 if __name__ == "__main__":
