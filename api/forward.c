@@ -66,6 +66,12 @@ bool sl_forward_trusted(const struct sl_forwarder *f, const char *value, size_t 
 struct forward {
     struct sl_forwarder *f;
     uint64_t start; /* uv_now at arrival */
+    unsigned gen;          /* attempts of older generations were abandoned */
+    unsigned outstanding;  /* attempts whose callback has not run yet */
+    uint64_t target;       /* the leader the current attempt went to */
+    uint64_t leaderless;   /* uv_now since no leader is known, 0 if one is */
+    bool answered;
+    bool timer_closed;
     struct sl_http_exchange *x;
     const struct sl_http_request *req;
     sl_aws_protocol proto;
@@ -74,13 +80,30 @@ struct forward {
     uv_timer_t timer;
 };
 
+/* One request sent to a leader; it outlives an abandoned attempt until the
+ * client calls back (there is no way to take a sent request back). */
+struct attempt {
+    struct forward *fw;
+    unsigned gen;
+};
+
+static void release(struct forward *fw)
+{
+    if (fw->answered && fw->timer_closed && fw->outstanding == 0) {
+        free(fw);
+    }
+}
+
 static void forward_closed(uv_handle_t *h)
 {
-    free(h->data);
+    struct forward *fw = h->data;
+    fw->timer_closed = true;
+    release(fw);
 }
 
 static void finish(struct forward *fw)
 {
+    fw->answered = true;
     uv_close((uv_handle_t *)&fw->timer, forward_closed);
 }
 
@@ -121,7 +144,16 @@ static void retry_later(struct forward *fw, const char *why)
 
 static void relayed(void *data, int err, const struct sl_http_client_response *resp)
 {
-    struct forward *fw = data;
+    struct attempt *a = data;
+    struct forward *fw = a->fw;
+    bool stale = a->gen != fw->gen || fw->answered;
+    free(a);
+    fw->outstanding--;
+    if (stale) {
+        release(fw);
+        return;
+    }
+    uv_timer_stop(&fw->timer);
     if (err == 0) {
         sl_log(SL_LOG_INFO, "access service=%s op=- status=%d ms=%llu forwarded=1 request=%s",
                fw->id.service, resp->status,
@@ -129,6 +161,10 @@ static void relayed(void *data, int err, const struct sl_http_client_response *r
         sl_http_respond(fw->x, resp->status, resp->headers, resp->n_headers, resp->body,
                         resp->body_len);
         finish(fw);
+        return;
+    }
+    if (err == UV_ECANCELED) {
+        unavailable(fw, "The node is shutting down; retry the request.");
         return;
     }
     /* Connection refused: the leader never saw it. Reset or timeout: it may
@@ -143,6 +179,31 @@ static void attempt_cb(uv_timer_t *t)
     attempt(t->data);
 }
 
+/* While an attempt is out, a new leader (or none for the rest of the wait)
+ * means the old one may never answer: abandon it and go to the new one with
+ * the same request id, which applies at most once. */
+static void watch_cb(uv_timer_t *t)
+{
+    struct forward *fw = t->data;
+    uint64_t leader = sl_node_leader(fw->f->node, NULL);
+    uint64_t now = uv_now(fw->f->loop);
+    bool moved = sl_node_is_leader(fw->f->node) || (leader != 0 && leader != fw->target);
+    fw->leaderless = leader != 0 ? 0 : fw->leaderless ? fw->leaderless : now;
+    if (moved || (leader == 0 && now >= fw->leaderless + SL_FORWARD_WAIT_MS)) {
+        fw->gen++;
+        fw->f->retried++;
+        if (leader == 0) {
+            unavailable(fw, "The leader stopped answering and no new one was elected in time; "
+                            "retry the request.");
+            return;
+        }
+        fw->deadline = uv_now(fw->f->loop) + SL_FORWARD_WAIT_MS;
+        attempt(fw);
+        return;
+    }
+    uv_timer_start(&fw->timer, watch_cb, POLL_MS * 2, 0);
+}
+
 static void attempt(struct forward *fw)
 {
     struct sl_forwarder *f = fw->f;
@@ -150,6 +211,10 @@ static void attempt(struct forward *fw)
         /* Leadership came here meanwhile. */
         f->local(f->local_data, fw->x, fw->req, fw->proto, &fw->id);
         finish(fw);
+        return;
+    }
+    if (f->client == NULL || f->node->closing) {
+        unavailable(fw, "The node is shutting down; retry the request.");
         return;
     }
     uint64_t leader = sl_node_leader(f->node, NULL);
@@ -189,16 +254,26 @@ static void attempt(struct forward *fw)
         unavailable(fw, "out of memory");
         return;
     }
-    int rv = sl_http_client_request(f->client, api, req->method, path,
+    struct attempt *a = malloc(sizeof *a);
+    int rv = -1;
+    if (a != NULL) {
+        a->fw = fw;
+        a->gen = fw->gen;
+        rv = sl_http_client_request(f->client, api, req->method, path,
                                     req->authority[0] ? req->authority : NULL, h, n, req->body,
-                                    req->body_len, SL_FORWARD_TIMEOUT_MS, relayed, fw);
+                                    req->body_len, SL_FORWARD_TIMEOUT_MS, relayed, a);
+    }
     free(path);
     free(h);
     if (rv != 0) {
+        free(a);
         unavailable(fw, "The leader's address is not usable.");
         return;
     }
+    fw->outstanding++;
+    fw->target = leader;
     f->forwarded++;
+    uv_timer_start(&fw->timer, watch_cb, POLL_MS * 2, 0);
 }
 
 void sl_forward(struct sl_forwarder *f, struct sl_http_exchange *x,

@@ -21,6 +21,7 @@ import hmac
 import http.client
 import json
 import os
+import signal
 import re
 import socket
 import subprocess
@@ -509,6 +510,32 @@ def no_quorum(c):
         check(e.status == 503, e)
 
 
+def leader_frozen(c):
+    """A leader paused with SIGSTOP answers nothing; a follower's forward to
+    it moves to the new leader (same request id) instead of waiting out the
+    forward timeout."""
+    leader = c.wait_leader()
+    follower = next(n for n in c.nodes if n is not leader and n.alive())
+    sqs = client(follower, timeout=40)
+    url = sqs.create_queue(QueueName="frozen")["QueueUrl"]
+    leader.proc.send_signal(signal.SIGSTOP)
+    try:
+        t0 = time.time()
+        try:
+            sqs.send_message(QueueUrl=url, MessageBody="through the new leader")
+            outcome = "ok"
+        except botocore.exceptions.ClientError as e:
+            outcome = e.response["Error"]["Code"]
+        took = time.time() - t0
+        print("    leader frozen: %s after %.2fs" % (outcome, took))
+        check(took <= FORWARD_WAIT_S + 3, f"a forward to a frozen leader took {took:.2f}s")
+        check(outcome in ("ok", "ServiceUnavailable"), outcome)
+    finally:
+        leader.proc.send_signal(signal.SIGCONT)
+    got = client(c.wait_leader()).receive_message(QueueUrl=url, WaitTimeSeconds=2).get("Messages", [])
+    check(outcome != "ok" or [m["Body"] for m in got] == ["through the new leader"], got)
+
+
 def make_cert(root):
     cert, key = os.path.join(root, "cert.pem"), os.path.join(root, "key.pem")
     rc, out, err = run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
@@ -537,7 +564,10 @@ def main():
         for n in (leader, follower):
             auth(n)
         t = time.time()
-        leader_killed(c, leader)
+        leader_frozen(c)
+        print("leader frozen: %.1fs" % (time.time() - t))
+        t = time.time()
+        leader_killed(c, c.wait_leader())
         print("leader kill: %.1fs" % (time.time() - t))
         t = time.time()
         no_quorum(c)
