@@ -53,12 +53,12 @@ bool sl_forward_trusted(const struct sl_forwarder *f, const char *value, size_t 
     }
     memcpy(buf, value, len);
     buf[len] = '\0';
-    if (sscanf(buf, "v1 %39s %15s %63s %31s %64s", id->request_id, id->account, id->region,
-               id->service, mac) != 5) {
+    if (sscanf(buf, "v1 %39s %15s %63s %31s %7s %64s", id->request_id, id->account, id->region,
+               id->service, id->scheme, mac) != 6) {
         return false;
     }
-    snprintf(text, sizeof text, "v1 %s %s %s %s", id->request_id, id->account, id->region,
-             id->service);
+    snprintf(text, sizeof text, "v1 %s %s %s %s %s", id->request_id, id->account, id->region,
+             id->service, id->scheme);
     mac_hex(f->secret, text, want);
     return CRYPTO_memcmp(mac, want, 64) == 0;
 }
@@ -229,8 +229,8 @@ static void attempt(struct forward *fw)
     }
     const struct sl_http_request *req = fw->req;
     char text[400], mac[65], value[480];
-    snprintf(text, sizeof text, "v1 %s %s %s %s", fw->id.request_id, fw->id.account,
-             fw->id.region, fw->id.service);
+    snprintf(text, sizeof text, "v1 %s %s %s %s %s", fw->id.request_id, fw->id.account,
+             fw->id.region, fw->id.service, fw->id.scheme);
     mac_hex(f->secret, text, mac);
     snprintf(value, sizeof value, "%s %s", text, mac);
     struct sl_http_header *h = malloc((req->n_headers + 1) * sizeof *h);

@@ -2,7 +2,7 @@
  *
  * A follower authenticates the request itself, then sends it unchanged to
  * the leader's API address over one pooled HTTP/2 connection, with
- * x-sluice-forward: "v1 <request id> <account> <region> <service> <mac>",
+ * x-sluice-forward: "v1 <request id> <account> <region> <service> <scheme> <mac>",
  * where mac is an HMAC-SHA256 under the cluster secret. The leader trusts
  * such a request without checking its signature again and keeps its
  * request id, so a forward retried after the leader changed (its fate
@@ -54,6 +54,7 @@ struct sl_forward_identity {
     char account[16];
     char region[64];
     char service[32];
+    char scheme[8]; /* how the client reached the cluster: "http" or "https" */
 };
 
 /* Forwards req (valid until x is answered) and relays the leader's answer

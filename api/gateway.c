@@ -244,7 +244,8 @@ static void serve(struct sl_gateway *g, struct sl_http_exchange *x,
     sl_aws_ctx ctx = {.account_id = id->account,
                       .region = id->region,
                       .request_id = id->request_id,
-                      .host = req->authority};
+                      .host = req->authority,
+                      .scheme = id->scheme[0] ? id->scheme : "http"};
     sl_aws_dispatch_async(g->registry, &areq, &ctx, done, p);
 }
 
@@ -316,6 +317,7 @@ void sl_gateway_handle(struct sl_gateway *g, struct sl_http_exchange *x,
         }
     } else {
         new_request_id(id.request_id);
+        snprintf(id.scheme, sizeof id.scheme, "%s", req->tls ? "https" : "http");
         if (!g->auth) {
             snprintf(id.account, sizeof id.account, "000000000000");
             snprintf(id.region, sizeof id.region, "us-east-1");

@@ -245,6 +245,7 @@ struct sl_aws_call {
     char region[64];
     char request_id[80];
     char host[256];
+    char scheme[8];
     sl_aws_done_fn done;
     void *data;
 };
@@ -340,6 +341,7 @@ static void call_handler(const sl_aws_service *svc, const sl_aws_op *op,
     copy_str(c->region, sizeof(c->region), base->region, &c->ctx.region);
     copy_str(c->request_id, sizeof(c->request_id), base->request_id, &c->ctx.request_id);
     copy_str(c->host, sizeof(c->host), base->host, &c->ctx.host);
+    copy_str(c->scheme, sizeof(c->scheme), base->scheme, &c->ctx.scheme);
     c->ctx.service = svc->name;
     c->ctx.operation = op->name;
     c->ctx.protocol = proto;

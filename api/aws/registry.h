@@ -46,6 +46,7 @@ typedef struct sl_aws_ctx {
     const char *region;      /* from the SigV4 credential scope */
     const char *request_id;  /* x-amzn-RequestId / RequestId */
     const char *host;        /* Host header, for URLs (queue URLs) */
+    const char *scheme;      /* "http" or "https", for URLs; NULL: http */
     const char *service;     /* filled by dispatch: service name */
     const char *operation;   /* filled by dispatch: operation name */
     sl_aws_protocol protocol;/* filled by dispatch */

@@ -1,6 +1,6 @@
 /* The HTTP server every node runs: HTTP/1.1, h2c (prior knowledge and
  * Upgrade) and h2/http1.1 over TLS with ALPN, all on one listener and one
- * libuv loop. See docs/gateway-http.md for what is detected and limited. */
+ * libuv loop. See docs/gateway.md for what is detected and limited. */
 #ifndef SL_HTTP_SERVER_H
 #define SL_HTTP_SERVER_H
 

@@ -154,7 +154,8 @@ char *sqs_queue_url(const sl_aws_ctx *ctx, const char *account, const char *name
 {
     char *url = NULL;
     const char *host = ctx->host && ctx->host[0] ? ctx->host : "localhost:4566";
-    if (asprintf(&url, "http://%s/%s/%s", host, account, name) < 0) {
+    const char *scheme = ctx->scheme ? ctx->scheme : "http";
+    if (asprintf(&url, "%s://%s/%s/%s", scheme, host, account, name) < 0) {
         return NULL;
     }
     return url;

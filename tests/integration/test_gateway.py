@@ -204,9 +204,8 @@ def protocols(c, leader, follower, cert, root):
             code, ver, body = curl_sqs(base, "CreateQueue", {"QueueName": name}, *flags)
             check(code == 200 and ver == ("1.1" if "--http1.1" in flags else "2"), (flags, code, ver, body))
             url = json.loads(body)["QueueUrl"]
-            # The queue URL names the node the client used (always http://,
-            # even over TLS: see docs/gateway.md).
-            check(url == f"{n.url}/000000000000/{name}", (url, base))
+            # The queue URL names the node and the scheme the client used.
+            check(url == f"{base}/000000000000/{name}", (url, base))
             urls.add(name)
     code, ver, body = curl_sqs(follower.url, "ListQueues", {"QueueNamePrefix": "curl-"}, "--http1.1")
     check(code == 200 and {u.rsplit("/", 1)[1] for u in json.loads(body)["QueueUrls"]} == urls, body)
