@@ -196,10 +196,29 @@ static const char *header(const struct sl_http_request *req, const char *name)
     return sl_http_request_header(req, name, &len);
 }
 
+/* The service a request names before it is decoded: its awsJson target
+ * prefix, or else the signing scope's service (awsQuery, restJson). */
+static const sl_aws_service *service_of(struct sl_gateway *g, const sl_aws_http_request *areq,
+                                        const char *scope_service)
+{
+    if (areq->target != NULL) {
+        const char *dot = strchr(areq->target, '.');
+        return dot ? sl_aws_registry_find_target(g->registry, areq->target,
+                                                 (size_t)(dot - areq->target))
+                   : NULL;
+    }
+    return sl_aws_registry_find(g->registry, scope_service && scope_service[0] ? scope_service
+                                                                               : "sqs");
+}
+
+/* Answers an error found before dispatch, in the service's own shape, and
+ * logs it like any answered request. */
 static void fail(struct sl_http_exchange *x, const sl_aws_service *svc, sl_aws_protocol proto,
                  const sl_aws_error *err, const char *request_id)
 {
     sl_aws_response resp;
+    sl_log(SL_LOG_INFO, "access service=%s op=- status=%d ms=0 forwarded=0 request=%s error=%s",
+           svc ? svc->name : "-", err->http_status, request_id, err->code);
     if (sl_aws_error_response(svc, proto, err, request_id, &resp) < 0) {
         sl_aws_response_free(&resp);
         sl_http_respond_error(x, 500, "InternalFailure", "out of memory");
@@ -278,7 +297,9 @@ static bool authenticate(struct sl_gateway *g, struct sl_http_exchange *x,
         g->stats.auth_failures++;
         sl_sigv4_error(&auth, proto == SL_AWS_PROTO_REST ? SL_AWS_AUTH_REST : SL_AWS_AUTH_QUERY,
                        &err);
-        fail(x, NULL, proto, &err, id->request_id);
+        sl_aws_http_request areq;
+        decode_request(req, &areq);
+        fail(x, service_of(g, &areq, auth.service), proto, &err, id->request_id);
         return false;
     }
     snprintf(id->account, sizeof id->account, "%s", auth.account_id);
@@ -301,7 +322,7 @@ void sl_gateway_handle(struct sl_gateway *g, struct sl_http_exchange *x,
         sl_aws_error err;
         new_request_id(id.request_id);
         sl_aws_error_set(&err, 503, false, "ServiceUnavailable", "The node is shutting down.");
-        fail(x, NULL, proto, &err, id.request_id);
+        fail(x, service_of(g, &areq, NULL), proto, &err, id.request_id);
         return;
     }
 
@@ -312,7 +333,7 @@ void sl_gateway_handle(struct sl_gateway *g, struct sl_http_exchange *x,
             new_request_id(id.request_id);
             sl_aws_error_set(&err, 403, true, "AccessDenied",
                              "The forwarding header is not valid for this cluster.");
-            fail(x, NULL, proto, &err, id.request_id);
+            fail(x, service_of(g, &areq, NULL), proto, &err, id.request_id);
             return;
         }
     } else {
