@@ -1,7 +1,6 @@
 #include "api/gateway.h"
 
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +8,7 @@
 
 #include "raft/node.h"
 #include "src/err.h"
+#include "src/uuid.h"
 #include "src/log.h"
 #include "src/sqs/gateway.h"
 
@@ -95,17 +95,6 @@ void sl_gateway_close(struct sl_gateway *g)
     sl_sqs_gw_close(g->sqs);
     sl_aws_registry_free(g->registry);
     sl_aws_creds_free(g->creds);
-}
-
-static void new_request_id(char out[37])
-{
-    uint8_t b[16];
-    RAND_bytes(b, sizeof b);
-    b[6] = (uint8_t)((b[6] & 0x0F) | 0x40);
-    b[8] = (uint8_t)((b[8] & 0x3F) | 0x80);
-    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
-             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
-             b[14], b[15]);
 }
 
 struct pending {
@@ -320,7 +309,7 @@ void sl_gateway_handle(struct sl_gateway *g, struct sl_http_exchange *x,
     sl_aws_protocol proto = sl_aws_detect_protocol(&areq);
     if (g->node->closing) {
         sl_aws_error err;
-        new_request_id(id.request_id);
+        sl_uuid4(id.request_id);
         sl_aws_error_set(&err, 503, false, "ServiceUnavailable", "The node is shutting down.");
         fail(x, service_of(g, &areq, NULL), proto, &err, id.request_id);
         return;
@@ -330,14 +319,14 @@ void sl_gateway_handle(struct sl_gateway *g, struct sl_http_exchange *x,
     if (fwd != NULL) {
         if (!sl_forward_trusted(&g->forwarder, fwd, flen, &id)) {
             sl_aws_error err;
-            new_request_id(id.request_id);
+            sl_uuid4(id.request_id);
             sl_aws_error_set(&err, 403, true, "AccessDenied",
                              "The forwarding header is not valid for this cluster.");
             fail(x, service_of(g, &areq, NULL), proto, &err, id.request_id);
             return;
         }
     } else {
-        new_request_id(id.request_id);
+        sl_uuid4(id.request_id);
         snprintf(id.scheme, sizeof id.scheme, "%s", req->tls ? "https" : "http");
         if (!g->auth) {
             snprintf(id.account, sizeof id.account, "000000000000");

@@ -5,13 +5,13 @@
  * a send (or a visibility change) to its queue commits, or when the queue's
  * next delayed or in-flight message falls due, or at its deadline. */
 #include <jansson.h>
-#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "raft/node.h"
 #include "src/err.h"
+#include "src/uuid.h"
 #include "src/sqs/commands.h"
 #include "src/sqs/digest.h"
 #include "src/sqs/gw_internal.h"
@@ -25,17 +25,6 @@
 static struct sl_sqs_gw *gw_of(const sl_aws_ctx *ctx)
 {
     return ctx->service_data;
-}
-
-static void uuid4(char out[37])
-{
-    uint8_t b[16];
-    RAND_bytes(b, sizeof b);
-    b[6] = (uint8_t)((b[6] & 0x0F) | 0x40);
-    b[8] = (uint8_t)((b[8] & 0x3F) | 0x80);
-    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
-             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
-             b[14], b[15]);
 }
 
 /* SQS accepts #x9 | #xA | #xD | #x20-#xD7FF | #xE000-#xFFFD | #x10000-#x10FFFF:
@@ -235,7 +224,7 @@ static void prepare(json_t *in, struct outgoing *o)
     }
     o->size = (uint32_t)(o->body_len + (size_t)asize);
     sl_sqs_md5_hex(o->body, o->body_len, o->md5_body);
-    uuid4(o->message_id);
+    sl_uuid4(o->message_id);
 }
 
 struct send_state {
