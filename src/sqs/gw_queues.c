@@ -661,8 +661,8 @@ void sqs_gw_list_message_move_tasks(sl_aws_call *call, const sl_aws_ctx *ctx, js
                      "Must be between 1 and 10, if provided.")) {
         return;
     }
-    snprintf(op->account, sizeof op->account, "%s", account);
-    snprintf(op->name, sizeof op->name, "%s", name);
+    snprintf(op->account, sizeof op->account, "%.15s", account);
+    snprintf(op->name, sizeof op->name, "%.95s", name);
     op->extra = (void *)(intptr_t)max;
     op->read = moves_read;
     sqs_read(op);
