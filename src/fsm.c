@@ -10,7 +10,8 @@
 #include "storage/store.h"
 #include "storage/txn.h"
 
-#define META_LEN 17 /* u8 version | u64 applied | u64 now */
+#define META_LEN 25    /* u8 version | u64 applied | u64 now | u64 prune floor */
+#define META_V1_LEN 17 /* version 1 had no prune floor */
 #define DEDUP_HEADER 13 /* u8 version | u64 expires | i32 status */
 
 static void meta_key(struct sl_key *k)
@@ -36,13 +37,15 @@ static int load_meta(struct sl_fsm *f)
         return rv;
     }
     const uint8_t *p = v;
-    if (len != META_LEN || p[0] != SL_META_VERSION) {
+    bool v1 = len == META_V1_LEN && p[0] == 1;
+    if (!v1 && (len != META_LEN || p[0] != SL_META_VERSION)) {
         free(v);
         snprintf(f->errmsg, sizeof f->errmsg, "meta record has an unknown format");
         return SL_ECORRUPT;
     }
     f->applied = sl_get_u64(p + 1);
     f->now_ms = sl_get_u64(p + 9);
+    f->prune_floor = v1 ? 0 : sl_get_u64(p + 17);
     free(v);
     return SL_OK;
 }
@@ -124,21 +127,26 @@ static int dedup_record(struct sl_txn *t, const uint8_t *request_id, uint64_t ex
 }
 
 /* Forgets request ids older than the window: a bounded seek, deterministic
- * because it depends only on the state and the FSM clock. Keys are collected
- * before deleting: the indexed batch must not change under its iterator. */
-static void dedup_prune(struct sl_txn *t, uint64_t now)
+ * because it depends only on the state and the FSM clock. It starts at
+ * *floor, the expiry up to which everything was pruned, so it never walks
+ * the deleted keys of earlier prunes, and returns the new floor. Keys are
+ * collected before deleting: the indexed batch must not change under its
+ * iterator. */
+static void dedup_prune(struct sl_txn *t, uint64_t now, uint64_t *floor)
 {
     uint8_t ids[SL_DEDUP_PRUNE_PER_ENTRY][SL_REQUEST_ID_LEN];
     uint64_t expiry[SL_DEDUP_PRUNE_PER_ENTRY];
     unsigned n = 0;
-    struct sl_key k;
+    struct sl_key k, hi;
     sl_key_init(&k, SL_KS_DEDUP_EXP);
-    struct sl_iter *it = sl_txn_iter(t);
+    sl_key_u64(&k, *floor);
+    sl_key_init(&hi, SL_KS_DEDUP_EXP);
+    sl_key_u64(&hi, now + 1);
+    struct sl_iter *it = sl_txn_iter_range(t, k.buf, k.len, hi.buf, hi.len);
     if (it == NULL) {
         return;
     }
-    for (sl_iter_seek(it, k.buf, k.len); sl_iter_valid(it) && n < SL_DEDUP_PRUNE_PER_ENTRY;
-         sl_iter_next(it)) {
+    for (; sl_iter_valid(it) && n < SL_DEDUP_PRUNE_PER_ENTRY; sl_iter_next(it)) {
         size_t kl;
         const uint8_t *key = sl_iter_key(it, &kl);
         if (kl != 1 + 8 + SL_REQUEST_ID_LEN || key[0] != SL_KS_DEDUP_EXP ||
@@ -156,6 +164,9 @@ static void dedup_prune(struct sl_txn *t, uint64_t now)
         dedup_exp_key(&k, expiry[i], ids[i]);
         sl_txn_del(t, k.buf, k.len);
     }
+    /* Ids recorded from now on expire after now: all before it are gone,
+     * unless the batch was full. */
+    *floor = n < SL_DEDUP_PRUNE_PER_ENTRY ? now : expiry[n - 1];
 }
 
 /* Walks the whole entry once so a malformed one is rejected before any
@@ -248,13 +259,15 @@ int sl_fsm_apply(struct sl_fsm *f, uint64_t index, const void *buf, size_t len,
             goto out;
         }
     }
-    dedup_prune(t, now);
+    uint64_t floor = f->prune_floor;
+    dedup_prune(t, now, &floor);
 
     struct sl_key k;
     uint8_t meta[META_LEN];
     meta[0] = SL_META_VERSION;
     sl_put_u64(meta + 1, index);
     sl_put_u64(meta + 9, now);
+    sl_put_u64(meta + 17, floor);
     meta_key(&k);
     sl_txn_put(t, k.buf, k.len, meta, sizeof meta);
     rv = sl_txn_commit(t);
@@ -265,6 +278,7 @@ int sl_fsm_apply(struct sl_fsm *f, uint64_t index, const void *buf, size_t len,
     }
     f->applied = index;
     f->now_ms = now;
+    f->prune_floor = floor;
     f->entries_applied++;
     f->commands_applied += h.n_commands;
     if (out != NULL) {

@@ -21,7 +21,7 @@
 
 #define SL_DEDUP_WINDOW_MS (60 * 1000)
 #define SL_DEDUP_PRUNE_PER_ENTRY 256
-#define SL_META_VERSION 1
+#define SL_META_VERSION 2
 
 struct sl_store;
 
@@ -29,6 +29,7 @@ struct sl_fsm {
     struct sl_store *store; /* not owned */
     uint64_t applied;       /* highest entry index applied */
     uint64_t now_ms;        /* FSM clock */
+    uint64_t prune_floor;   /* request-id expiries before this are pruned */
     /* Counters for /metrics. */
     uint64_t entries_applied;
     uint64_t entries_skipped;
