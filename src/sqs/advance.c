@@ -4,6 +4,7 @@
  * does a bounded batch of each kind. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "src/err.h"
 #include "src/sqs/internal.h"
@@ -26,11 +27,82 @@ static const uint8_t *first_key(struct sl_iter *it, uint8_t space, size_t *len)
     return *len > 1 && k[0] == space ? k : NULL;
 }
 
+/* Expiry indexes are scanned from floors (everything before them was
+ * handled) and only up to now: deleted keys before the floor, or after now,
+ * are never walked. The floors are replicated state. */
+struct floors {
+    uint64_t expire, dedup;
+};
+
+static void floors_key(struct sl_key *k)
+{
+    sl_key_init(k, SQS_KS_FLOORS);
+}
+
+static void floors_decode(const void *v, size_t len, struct floors *f)
+{
+    f->expire = len == 16 ? sl_get_u64(v) : 0;
+    f->dedup = len == 16 ? sl_get_u64((const uint8_t *)v + 8) : 0;
+}
+
+static int floors_load(struct sl_txn *t, struct floors *f)
+{
+    struct sl_key k;
+    void *v = NULL;
+    size_t len = 0;
+    floors_key(&k);
+    int rv = sl_txn_get(t, k.buf, k.len, &v, &len);
+    floors_decode(v, rv == SL_OK ? len : 0, f);
+    free(v);
+    return rv == SL_ENOTFOUND ? SL_OK : rv;
+}
+
+static void floors_save(struct sl_txn *t, const struct floors *f)
+{
+    struct sl_key k;
+    uint8_t v[16];
+    sl_put_u64(v, f->expire);
+    sl_put_u64(v + 8, f->dedup);
+    floors_key(&k);
+    sl_txn_put(t, k.buf, k.len, v, 16);
+}
+
+static uint64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* The time of the first key of space in [floor, until], or UINT64_MAX. */
+static uint64_t first_due(struct sl_store *s, uint8_t space, uint64_t floor, uint64_t until)
+{
+    struct sl_key lo, hi;
+    uint64_t at = UINT64_MAX;
+    sl_key_init(&lo, space);
+    sl_key_u64(&lo, floor);
+    sl_key_init(&hi, space);
+    sl_key_u64(&hi, until + 1);
+    struct sl_iter *it = sl_store_iter_range(s, lo.buf, lo.len, hi.buf, hi.len);
+    if (it != NULL && sl_iter_valid(it)) {
+        size_t len;
+        const uint8_t *k = sl_iter_key(it, &len);
+        if (len >= 9 && k[0] == space) {
+            at = sl_get_u64(k + 1);
+        }
+    }
+    sl_iter_free(it);
+    return at;
+}
+
+/* The leader asks at least once a second: looking further ahead would walk
+ * the deleted keys of consumed messages. */
+#define EXPIRY_LOOK_MS 1000
+
 int sqs_next_due(struct sl_store *s, uint64_t *due)
 {
     struct sl_iter *it = sl_store_iter(s);
     size_t len;
-    const uint8_t *k;
     uint64_t best = UINT64_MAX;
     if (it == NULL) {
         return SL_ENOMEM;
@@ -38,14 +110,23 @@ int sqs_next_due(struct sl_store *s, uint64_t *due)
     if (first_key(it, SQS_KS_GC, &len) != NULL) {
         best = 0;
     }
-    if ((k = first_key(it, SQS_KS_EXPIRE, &len)) != NULL && len >= 9 && sl_get_u64(k + 1) < best) {
-        best = sl_get_u64(k + 1);
-    }
-    if ((k = first_key(it, SQS_KS_DEDUP_EXP, &len)) != NULL && len >= 9 &&
-        sl_get_u64(k + 1) < best) {
-        best = sl_get_u64(k + 1);
-    }
     sl_iter_free(it);
+    struct sl_key k;
+    void *v = NULL;
+    struct floors f;
+    floors_key(&k);
+    int rv = sl_store_get(s, k.buf, k.len, &v, &len);
+    floors_decode(v, rv == SL_OK ? len : 0, &f);
+    free(v);
+    uint64_t until = wall_ms() + EXPIRY_LOOK_MS;
+    uint64_t e = first_due(s, SQS_KS_EXPIRE, f.expire, until);
+    uint64_t d = first_due(s, SQS_KS_DEDUP_EXP, f.dedup, until);
+    best = e < best ? e : best;
+    best = d < best ? d : best;
+    if (best == UINT64_MAX) {
+        /* Nothing due soon; what expires later is looked for again. */
+        best = until;
+    }
     uint64_t moves = sqs_moves_next_due(s);
     best = moves < best ? moves : best;
     if (best == UINT64_MAX) {
@@ -114,7 +195,7 @@ struct expired {
     uint64_t at, qid, seq;
 };
 
-static int expire_messages(struct sl_txn *t, uint64_t now, uint32_t *done)
+static int expire_messages(struct sl_txn *t, uint64_t now, uint64_t *floor, uint32_t *done)
 {
     struct expired *e = malloc(ADVANCE_BATCH * sizeof *e);
     unsigned n = 0;
@@ -122,10 +203,14 @@ static int expire_messages(struct sl_txn *t, uint64_t now, uint32_t *done)
     if (e == NULL) {
         return SL_ENOMEM;
     }
-    struct sl_iter *it = sl_txn_iter(t);
     size_t len;
-    uint8_t space = SQS_KS_EXPIRE;
-    for (sl_iter_seek(it, &space, 1); sl_iter_valid(it) && n < ADVANCE_BATCH; sl_iter_next(it)) {
+    struct sl_key lo, hi;
+    sl_key_init(&lo, SQS_KS_EXPIRE);
+    sl_key_u64(&lo, *floor);
+    sl_key_init(&hi, SQS_KS_EXPIRE);
+    sl_key_u64(&hi, now + 1);
+    struct sl_iter *it = sl_txn_iter_range(t, lo.buf, lo.len, hi.buf, hi.len);
+    for (; it != NULL && sl_iter_valid(it) && n < ADVANCE_BATCH; sl_iter_next(it)) {
         const uint8_t *key = sl_iter_key(it, &len);
         if (len != 25 || key[0] != SQS_KS_EXPIRE || sl_get_u64(key + 1) > now) {
             break;
@@ -172,20 +257,27 @@ static int expire_messages(struct sl_txn *t, uint64_t now, uint32_t *done)
         sqs_queue_free(&q);
     }
     *done += n;
+    if (rv == SL_OK) {
+        *floor = n < ADVANCE_BATCH ? now : e[n - 1].at;
+    }
     free(e);
     return rv;
 }
 
 /* Dedup records whose window passed. A record stored again later carries a
  * newer expiry: then only the stale expiry key goes. */
-static int expire_dedup(struct sl_txn *t, uint64_t now, uint32_t *done)
+static int expire_dedup(struct sl_txn *t, uint64_t now, uint64_t *floor, uint32_t *done)
 {
     struct sl_key keys[64];
     unsigned n = 0;
-    struct sl_iter *it = sl_txn_iter(t);
     size_t len;
-    uint8_t space = SQS_KS_DEDUP_EXP;
-    for (sl_iter_seek(it, &space, 1); sl_iter_valid(it) && n < 64; sl_iter_next(it)) {
+    struct sl_key lo, hi;
+    sl_key_init(&lo, SQS_KS_DEDUP_EXP);
+    sl_key_u64(&lo, *floor);
+    sl_key_init(&hi, SQS_KS_DEDUP_EXP);
+    sl_key_u64(&hi, now + 1);
+    struct sl_iter *it = sl_txn_iter_range(t, lo.buf, lo.len, hi.buf, hi.len);
+    for (; it != NULL && sl_iter_valid(it) && n < 64; sl_iter_next(it)) {
         const uint8_t *key = sl_iter_key(it, &len);
         if (len < 17 || key[0] != SQS_KS_DEDUP_EXP || sl_get_u64(key + 1) > now ||
             len > SL_KEY_MAX) {
@@ -214,18 +306,26 @@ static int expire_dedup(struct sl_txn *t, uint64_t now, uint32_t *done)
         sl_txn_del(t, keys[i].buf, keys[i].len);
     }
     *done += n;
+    *floor = n < 64 ? now : sl_get_u64(keys[n - 1].buf + 1);
     return SL_OK;
 }
 
 int sqs_apply_advance(struct sl_apply_ctx *ctx, struct sl_result *res)
 {
     uint32_t done = 0;
-    int rv = collect_garbage(ctx->txn, &done);
+    struct floors f;
+    int rv = floors_load(ctx->txn, &f);
     if (rv == SL_OK) {
-        rv = expire_messages(ctx->txn, ctx->now_ms, &done);
+        rv = collect_garbage(ctx->txn, &done);
     }
     if (rv == SL_OK) {
-        rv = expire_dedup(ctx->txn, ctx->now_ms, &done);
+        rv = expire_messages(ctx->txn, ctx->now_ms, &f.expire, &done);
+    }
+    if (rv == SL_OK) {
+        rv = expire_dedup(ctx->txn, ctx->now_ms, &f.dedup, &done);
+    }
+    if (rv == SL_OK) {
+        floors_save(ctx->txn, &f);
     }
     if (rv == SL_OK) {
         rv = sqs_moves_step(ctx, &done);

@@ -20,6 +20,7 @@ enum {
     SQS_KS_TOMB = 0x28,    /* account, name -> deleted_at (60 s name hold) */
     SQS_KS_BODY = 0x2A,    /* qid, seq -> message body record (immutable) */
     SQS_KS_READY = 0x2B,   /* qid, ready counter -> seq : receivable now, in order */
+    SQS_KS_FLOORS = 0x30,  /* "" -> expiry floors (see advance.c) */
     SQS_KS_GC = 0x2C,      /* qid -> bound: messages below seq bound to remove
                               (UINT64_MAX: the queue was deleted) */
 };

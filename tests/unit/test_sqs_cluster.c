@@ -164,7 +164,10 @@ static void test_advance_replicates(void **state)
     assert_int_equal(sl_sqs_counts(h.nodes[0].store, &q, 0, &c), SL_OK);
     assert_int_equal(c.visible, 0);
     sqs_queue_free(&q);
-    assert_int_equal(svc->next_due(h.nodes[2].store, &due), SL_ENOTFOUND);
+    /* Nothing left to expire: nothing due before the next look (wall time,
+     * far past the fixture's clock). */
+    assert_int_equal(svc->next_due(h.nodes[2].store, &due), SL_OK);
+    assert_true(due > 10000000);
     h_teardown(&h);
 }
 
