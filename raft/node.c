@@ -144,14 +144,13 @@ int sl_node_start(struct sl_node *n, uv_loop_t *loop, const struct sl_node_confi
     if ((rv = make_dir(n, path)) != SL_OK) {
         goto err_after_store;
     }
-    n->transport.version = 1; /* raft_uv_init refuses an unversioned transport */
-    rv = raft_uv_tcp_init(&n->transport, loop);
+    rv = sl_transport_init(&n->transport, loop);
     if (rv != 0) {
         snprintf(n->errmsg, sizeof n->errmsg, "raft transport: %s", raft_strerror(rv));
         rv = SL_EIO;
         goto err_after_store;
     }
-    rv = raft_uv_init(&n->io, loop, path, &n->transport);
+    rv = raft_uv_init(&n->io, loop, path, &n->transport.t);
     if (rv != 0) {
         snprintf(n->errmsg, sizeof n->errmsg, "raft io: %s", n->io.errmsg);
         rv = SL_EIO;
@@ -199,7 +198,7 @@ err_after_raft:
 err_after_io:
     raft_uv_close(&n->io);
 err_after_transport:
-    raft_uv_tcp_close(&n->transport);
+    sl_transport_close(&n->transport);
 err_after_store:
     sl_store_close(n->store);
     n->store = NULL;
@@ -226,7 +225,7 @@ static void raft_closed(struct raft *r)
 {
     struct sl_node *n = r->data;
     raft_uv_close(&n->io);
-    raft_uv_tcp_close(&n->transport);
+    sl_transport_close(&n->transport);
     n->handles_open = 3;
     uv_close((uv_handle_t *)&n->check, handle_closed);
     uv_close((uv_handle_t *)&n->kick, handle_closed);

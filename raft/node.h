@@ -15,6 +15,7 @@
 #include "raft/proposer.h"
 #include "raft/reads.h"
 #include "raft/timers.h"
+#include "raft/transport.h"
 #include "src/fsm.h"
 #include "src/metrics.h"
 
@@ -53,7 +54,7 @@ typedef void (*sl_node_change_cb)(void *data, int status, const char *msg);
 struct sl_node {
     uv_loop_t *loop;
     struct sl_node_config cfg;
-    struct raft_uv_transport transport;
+    struct sl_transport transport;
     struct raft_io io;
     struct raft raft;
     struct sl_store *store;

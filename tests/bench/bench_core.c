@@ -1,8 +1,8 @@
 /* Proposal throughput and latency of the replicated core, side by side with
  * the raw libraft ceiling, in one run on this machine.
  *
- *   raw:     3 libraft nodes on raft_uv (same settings), a no-op FSM, one
- *            entry per request;
+ *   raw:     3 libraft nodes on raft_uv (same settings and transport), a
+ *            no-op FSM, one entry per request;
  *   sluiced: 3 Sluice nodes (RocksDB FSM, group commit), one ping PUT per
  *            request.
  * Each at 1 and 64 requests in flight, all nodes in this process on one
@@ -132,7 +132,7 @@ static void run_until(bool (*cond)(void *), void *arg, unsigned timeout_ms)
 /* --- raw libraft ------------------------------------------------------- */
 
 struct raw_node {
-    struct raft_uv_transport transport;
+    struct sl_transport transport; /* the same TCP_NODELAY transport sluiced uses */
     struct raft_io io;
     struct raft raft;
     struct raft_fsm fsm;
@@ -201,7 +201,7 @@ static void raw_closed(struct raft *r)
 {
     struct raw_node *n = r->data;
     raft_uv_close(&n->io);
-    raft_uv_tcp_close(&n->transport);
+    sl_transport_close(&n->transport);
     closed_count++;
 }
 
@@ -217,9 +217,8 @@ static void bench_raw(double seconds)
         struct raw_node *n = &raw[i];
         snprintf(n->dir, sizeof n->dir, "%s/raw%d", base_dir, i + 1);
         mkdir(n->dir, 0755);
-        n->transport.version = 1;
-        raft_uv_tcp_init(&n->transport, loop);
-        raft_uv_init(&n->io, loop, n->dir, &n->transport);
+        sl_transport_init(&n->transport, loop);
+        raft_uv_init(&n->io, loop, n->dir, &n->transport.t);
         n->fsm.version = 1;
         n->fsm.apply = noop_apply;
         raft_init(&n->raft, &n->io, &n->fsm, (raft_id)(i + 1), n->addr);
