@@ -13,17 +13,25 @@ static bool ent_eq(const struct sl_pat_hent *e, uint8_t tag, const char *k, size
 
 #define FILTER_MIN_CAP 16
 
-static inline size_t filter_bit(const struct sl_pat_hmap *h, uint64_t hash)
+/* Blocked Bloom filter: 8 bits per slot (one 64-bit word per 8 slots),
+ * three bits per key in one word, so a miss costs one cache line that is
+ * likely cached, with ~1% false positives at the 3/8 load of a freshly
+ * grown table (~4% at 3/4). */
+static inline size_t filter_word(const struct sl_pat_hmap *h, uint64_t hash)
 {
-    return (size_t)(hash >> 24) & (h->cap * 2 - 1);
+    return (size_t)(hash >> 32) & (h->cap / 8 - 1);
+}
+
+static inline uint64_t filter_bits(uint64_t hash)
+{
+    return (1ULL << ((hash >> 14) & 63)) | (1ULL << ((hash >> 20) & 63)) |
+           (1ULL << ((hash >> 26) & 63));
 }
 
 static inline void filter_set(struct sl_pat_hmap *h, uint64_t hash)
 {
-    if (h->filter) {
-        size_t b = filter_bit(h, hash);
-        h->filter[b / 64] |= 1ULL << (b % 64);
-    }
+    if (h->filter)
+        h->filter[filter_word(h, hash)] |= filter_bits(hash);
 }
 
 void *sl_pat_hmap_get(const struct sl_pat_hmap *h, uint8_t tag, const char *k, size_t len,
@@ -32,8 +40,8 @@ void *sl_pat_hmap_get(const struct sl_pat_hmap *h, uint8_t tag, const char *k, s
     if (!h->n)
         return NULL;
     if (h->filter) {
-        size_t b = filter_bit(h, hash);
-        if (!(h->filter[b / 64] & (1ULL << (b % 64))))
+        uint64_t bits = filter_bits(hash);
+        if ((h->filter[filter_word(h, hash)] & bits) != bits)
             return NULL;
     }
     size_t mask = h->cap - 1;
@@ -62,7 +70,7 @@ static int grow(size_t *mem, struct sl_pat_hmap *h)
         nt[j] = *e;
     }
     uint64_t *nf = NULL;
-    if (ncap >= FILTER_MIN_CAP && !(nf = sl_pat_alloc(mem, (ncap * 2 + 63) / 64 * 8))) {
+    if (ncap >= FILTER_MIN_CAP && !(nf = sl_pat_alloc(mem, ncap / 8 * sizeof(uint64_t)))) {
         sl_pat_dealloc(mem, nt);
         return SL_ENOMEM;
     }

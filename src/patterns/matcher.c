@@ -14,6 +14,7 @@
 #include "src/patterns/pat_int.h"
 
 #define EDGE_MAP_MIN 8 /* states with more value edges get a path hash map */
+#define INFIX_MAX 8    /* bytes of a floating glob's segment used as its key */
 
 /* Prefixes (or suffixes) of a value, as a hash map per key plus the sorted
  * distinct key lengths: a lookup probes once per length present, so its
@@ -32,6 +33,8 @@ struct fm {
     struct affix prefix, suffix, prefix_ic, suffix_ic;
     struct affix cidr;                  /* prefixes of sl_pat_ip_key() */
     struct affix wc_prefix, wc_suffix;  /* globs' end segments, verified on hit */
+    struct affix wc_infix;  /* '*'-both-ends globs: a window of their longest
+                             * literal segment, found anywhere in the value */
     struct sl_pat_numix *num; /* numeric ranges (not "="), NULL if none */
     struct sl_pat_tvec scan; /* checked one by one: see m_rank() */
     uint32_t nfold;          /* references that need the folded value */
@@ -306,7 +309,23 @@ static struct affix *affix_for(struct fm *fm, const struct sl_pat_m *m, const ch
             *len = m->glob.seg_len[m->glob.nseg - 1];
             return &fm->wc_suffix;
         }
-        return NULL;
+        {
+            /* The first INFIX_MAX bytes of the longest literal segment:
+             * every matching value contains them somewhere. */
+            size_t off = 0, best = 0, best_off = 0;
+            for (uint32_t i = 0; i < m->glob.nseg; i++) {
+                if (m->glob.seg_len[i] > best) {
+                    best = m->glob.seg_len[i];
+                    best_off = off;
+                }
+                off += m->glob.seg_len[i];
+            }
+            if (!best)
+                return NULL; /* "*": no literal, checked one by one */
+            *k = m->glob.text + best_off;
+            *len = best < INFIX_MAX ? best : INFIX_MAX;
+            return &fm->wc_infix;
+        }
     default:
         return NULL;
     }
@@ -968,7 +987,8 @@ static void affix_walk(struct walk *w, const struct affix *a, const char *v, siz
     for (uint32_t i = 0; i < a->nlen && a->len[i] <= vlen; i++) {
         size_t n = a->len[i];
         const char *k = suffix ? v + vlen - n : v;
-        const struct sl_pat_tvec *tv = sl_pat_hmap_get(&a->map, 0, k, n, sl_pat_hash(k, n, 0));
+        uint64_t h = n <= 8 && n ? sl_pat_hash8(k, n, v + vlen - k) : sl_pat_hash(k, n, 0);
+        const struct sl_pat_tvec *tv = sl_pat_hmap_get(&a->map, 0, k, n, h);
         if (!tv)
             continue;
         if (!verify) {
@@ -978,6 +998,25 @@ static void affix_walk(struct walk *w, const struct affix *a, const char *v, siz
         for (uint32_t j = 0; j < tv->n; j++)
             if (sl_pat_glob_match(&tv->v[j].m->glob, w->f->str, w->f->str_len))
                 push(w, tv->v[j].ns);
+    }
+}
+
+/* Floating globs: probes every substring of the value whose length is a
+ * key length present (at most INFIX_MAX lengths), verifying hits. */
+static void infix_walk(struct walk *w, const struct affix *a, const char *v, size_t vlen)
+{
+    for (uint32_t i = 0; i < a->nlen && a->len[i] <= vlen; i++) {
+        size_t n = a->len[i];
+        for (size_t at = 0; at + n <= vlen; at++) {
+            const char *k = v + at;
+            const struct sl_pat_tvec *tv =
+                sl_pat_hmap_get(&a->map, 0, k, n, sl_pat_hash8(k, n, vlen - at));
+            if (!tv)
+                continue;
+            for (uint32_t j = 0; j < tv->n; j++)
+                if (sl_pat_glob_match(&tv->v[j].m->glob, w->f->str, w->f->str_len))
+                    push(w, tv->v[j].ns);
+        }
     }
 }
 
@@ -1039,6 +1078,8 @@ static void fm_apply(struct walk *w, const struct fm *fm)
             affix_walk(w, &fm->wc_prefix, f->str, f->str_len, false, true);
         if (fm->wc_suffix.nlen)
             affix_walk(w, &fm->wc_suffix, f->str, f->str_len, true, true);
+        if (fm->wc_infix.nlen)
+            infix_walk(w, &fm->wc_infix, f->str, f->str_len);
         if (fm->cidr.nlen) {
             char ip[129];
             size_t n = sl_pat_ip_key(f->str, f->str_len, ip);

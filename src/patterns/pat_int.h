@@ -19,6 +19,39 @@ char *sl_pat_memdup(size_t *mem, const char *s, size_t n); /* NUL-terminated */
 
 uint64_t sl_pat_hash(const void *p, size_t n, uint64_t seed);
 
+static inline uint64_t sl_pat_mix(uint64_t x)
+{
+    x ^= x >> 32;
+    x *= 0xd6e8feb86659fd93ULL;
+    x ^= x >> 32;
+    x *= 0xd6e8feb86659fd93ULL;
+    x ^= x >> 32;
+    return x;
+}
+
+/* sl_pat_hash(p, n, 0) for 1 <= n <= 8, inlined; avail is how many bytes
+ * may be read at p (a whole word is loaded when there is room). */
+static inline uint64_t sl_pat_hash8(const char *p, size_t n, size_t avail)
+{
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+    (void)avail;
+    return sl_pat_hash(p, n, 0);
+#endif
+    uint64_t w = 0;
+    if (avail >= 8) {
+        __builtin_memcpy(&w, p, 8);
+        if (n < 8)
+            w &= (1ULL << (n * 8)) - 1; /* little-endian: the first n bytes */
+    } else {
+        for (size_t i = 0; i < n; i++)
+            w |= (uint64_t)(unsigned char)p[i] << (8 * i);
+    }
+    uint64_t h = n * 0x9e3779b97f4a7c15ULL;
+    if (n == 8)
+        return sl_pat_mix(sl_pat_mix(h ^ w) + 0x9e3779b97f4a7c15ULL);
+    return sl_pat_mix(h ^ w ^ ((uint64_t)n << 56));
+}
+
 /* ---- Normalised patterns ---------------------------------------------- */
 
 enum sl_pat_op {

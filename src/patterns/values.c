@@ -47,15 +47,7 @@ char *sl_pat_memdup(size_t *mem, const char *s, size_t n)
     return p;
 }
 
-static inline uint64_t mix(uint64_t x)
-{
-    x ^= x >> 32;
-    x *= 0xd6e8feb86659fd93ULL;
-    x ^= x >> 32;
-    x *= 0xd6e8feb86659fd93ULL;
-    x ^= x >> 32;
-    return x;
-}
+#define mix sl_pat_mix
 
 uint64_t sl_pat_hash(const void *p, size_t n, uint64_t seed)
 {

@@ -70,10 +70,11 @@ static json_t *make_event(void)
         (json_int_t)(rnd() % 100000));
 }
 
-enum kind { EXACT, PREFIX, SUFFIX, EIC, WILDCARD, NUMERIC, CIDR, ANYBUT, EXISTS, NKINDS };
-static const char *kind_name[] = {"exact",   "prefix", "suffix",       "equals-ignore-case",
-                                  "wildcard", "numeric", "cidr",         "anything-but*",
-                                  "exists*"};
+enum kind { EXACT, PREFIX, SUFFIX, EIC, WILDCARD, WILDCARD_IN, NUMERIC, CIDR, ANYBUT, EXISTS,
+            NKINDS };
+static const char *kind_name[] = {"exact",    "prefix",      "suffix",  "equals-ignore-case",
+                                  "wildcard", "wildcard*x*", "numeric", "cidr",
+                                  "anything-but*", "exists*"};
 
 static json_t *make_pattern(enum kind k, unsigned i)
 {
@@ -93,6 +94,9 @@ static json_t *make_pattern(enum kind k, unsigned i)
         return json_pack("{s{s[{ss}]}}", "detail", "user", "equals-ignore-case", b);
     case WILDCARD:
         snprintf(b, sizeof(b), "/srv/app%u/*.txt", i);
+        return json_pack("{s{s[{ss}]}}", "detail", "path", "wildcard", b);
+    case WILDCARD_IN:
+        snprintf(b, sizeof(b), "*app%u/*", i);
         return json_pack("{s{s[{ss}]}}", "detail", "path", "wildcard", b);
     case NUMERIC:
         return json_pack("{s{s[{s[sisi]}]}}", "detail", "latency", "numeric", ">=",

@@ -15,7 +15,9 @@
 
 #include <cmocka.h>
 
+#include "src/patterns/pat_int.h"
 #include "src/patterns/patterns.h"
+#include "tests/unit/test_patterns_ref.h"
 
 static uint64_t rng = 0x9E3779B97F4A7C15ULL;
 
@@ -216,11 +218,92 @@ static void test_numeric_nested(void **state)
     sl_pat_matcher_free(m);
 }
 
+/* ---- Floating wildcards ('*' at both ends) ---------------------------- */
+
+/* Many globs on one path, over a small alphabet so that windows repeat and
+ * values contain them several times, against the reference evaluator. */
+static void test_wildcard_infix(void **state)
+{
+    (void)state;
+    enum { N = 400 };
+    json_t *pats[N];
+    struct sl_pat_matcher *m = sl_pat_matcher_new();
+    struct sl_pat_scratch *s = sl_pat_scratch_new();
+    const char alpha[] = "ab*";
+    for (size_t i = 0; i < N; i++) {
+        char g[24];
+        size_t n = 0;
+        g[n++] = '*';
+        size_t len = 1 + rnd() % 12;
+        for (size_t j = 0; j < len; j++) {
+            char c = alpha[rnd() % (i % 3 ? 2 : 3)];
+            if (c == '*' && g[n - 1] == '*')
+                c = 'a';
+            g[n++] = c;
+        }
+        if (g[n - 1] != '*')
+            g[n++] = '*';
+        g[n] = 0;
+        if (i == 7)
+            strcpy(g, "*"); /* no literal: checked one by one */
+        pats[i] = json_pack("{s[{ss}]}", "s", "wildcard", g);
+        struct sl_pat_error err;
+        struct sl_pat_pattern *p = sl_pat_compile_json(pats[i], SL_PAT_EVENTBRIDGE, &err);
+        if (!p)
+            fail_msg("%s: %s", g, err.message);
+        assert_int_equal(sl_pat_matcher_add(m, i, p), SL_OK);
+        sl_pat_free(p);
+    }
+    bool got[N];
+    for (int t = 0; t < 300; t++) {
+        if (t == 150) /* remove a third: the index shrinks consistently */
+            for (size_t i = 0; i < N; i += 3) {
+                assert_int_equal(sl_pat_matcher_remove(m, i), SL_OK);
+                json_decref(pats[i]);
+                pats[i] = NULL;
+            }
+        char v[40];
+        size_t len = rnd() % 30;
+        for (size_t j = 0; j < len; j++)
+            v[j] = "abc"[rnd() % 3];
+        v[len] = 0;
+        char ev[64];
+        snprintf(ev, sizeof(ev), "{\"s\":\"%s\"}", v);
+        match_set(m, s, ev, got, N);
+        json_t *e = json_loads(ev, 0, NULL);
+        for (size_t i = 0; i < N; i++) {
+            bool want = pats[i] && ref_match(pats[i], e);
+            if (got[i] != want)
+                fail_msg("value \"%s\", pattern %zu: got %d want %d", v, i, got[i], want);
+        }
+        json_decref(e);
+    }
+    for (size_t i = 0; i < N; i++)
+        json_decref(pats[i]);
+    sl_pat_scratch_free(s);
+    sl_pat_matcher_free(m);
+}
+
+/* The inlined short-key hash agrees with the general one. */
+static void test_hash8(void **state)
+{
+    (void)state;
+    char buf[32];
+    for (int t = 0; t < 2000; t++) {
+        for (size_t i = 0; i < sizeof(buf); i++)
+            buf[i] = (char)rnd();
+        size_t n = 1 + rnd() % 8, at = rnd() % (sizeof(buf) - n + 1);
+        assert_true(sl_pat_hash8(buf + at, n, sizeof(buf) - at) == sl_pat_hash(buf + at, n, 0));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_numeric_index),
         cmocka_unit_test(test_numeric_nested),
+        cmocka_unit_test(test_wildcard_infix),
+        cmocka_unit_test(test_hash8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
