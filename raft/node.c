@@ -23,7 +23,7 @@ void sl_node_config_defaults(struct sl_node_config *c)
 static int make_dir(struct sl_node *n, const char *path)
 {
     if (mkdir(path, 0755) != 0 && errno != EEXIST) {
-        snprintf(n->errmsg, sizeof n->errmsg, "mkdir %s: %s", path, strerror(errno));
+        snprintf(n->errmsg, sizeof n->errmsg, "mkdir %.400s: %s", path, strerror(errno));
         return SL_EIO;
     }
     return SL_OK;

@@ -106,7 +106,7 @@ static void defaults(struct sl_config *c)
 /* Applies one setting; value is NULL for boolean flags. */
 static int apply(struct sl_config *c, const char *key, const char *value, char *err, size_t err_len)
 {
-    uint64_t v;
+    uint64_t v = 0;
     int rv = SL_OK;
 #define NEED_VALUE                                                   \
     if (value == NULL) {                                             \
