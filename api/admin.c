@@ -197,6 +197,10 @@ static void handle_metrics(struct sl_admin *a, struct sl_http_exchange *x)
               (double)n->glue.snapshots_restored);
     sl_metric(&t, "gauge", "sluice_snapshot_last_bytes", labels,
               (double)n->glue.last_snapshot_bytes);
+    sl_metric(&t, "gauge", "sluice_snapshot_last_seconds", labels,
+              (double)n->glue.last_snapshot_us / 1e6);
+    sl_metric(&t, "gauge", "sluice_snapshot_threshold_entries", labels,
+              (double)n->glue.threshold);
     sl_metric(&t, "gauge", "sluice_raft_log_bytes", labels, (double)raft_log_bytes(n));
     sl_metric(&t, "gauge", "sluice_rocksdb_live_bytes", labels,
               (double)sl_store_disk_bytes(n->store));

@@ -37,6 +37,8 @@ static int glue_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void 
     if (g->proposer != NULL && buf->len >= SL_ENTRY_HEADER) {
         out = sl_proposer_claim(g->proposer, index, sl_get_u64((const uint8_t *)buf->base + 16));
     }
+    g->log_bytes += buf->len;
+    g->log_entries++;
     uint64_t t0 = mono_ns();
     int rv = sl_fsm_apply(g->state, index, buf->base, buf->len, out, &skipped);
     uint64_t dt = mono_ns() - t0;
@@ -51,11 +53,43 @@ static int glue_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void 
     return 0;
 }
 
+static void set_cadence(struct sl_raft_fsm *g, uint64_t snapshot_bytes)
+{
+    if (g->min_threshold == 0) {
+        return;
+    }
+    uint64_t per_entry = g->log_entries ? g->log_bytes / g->log_entries : 0;
+    uint64_t t = per_entry ? snapshot_bytes / per_entry : 0;
+    uint64_t most = per_entry ? g->max_log_bytes / per_entry : g->min_threshold;
+    if (t > most) {
+        t = most;
+    }
+    if (t > UINT32_MAX) {
+        t = UINT32_MAX;
+    }
+    if (t < g->min_threshold) {
+        t = g->min_threshold;
+    }
+    g->threshold = (unsigned)t;
+    g->log_bytes = 0;
+    g->log_entries = 0;
+    raft_set_snapshot_threshold(g->raft, g->threshold);
+}
+
+void sl_raft_fsm_cadence(struct sl_raft_fsm *g, unsigned min_threshold, uint64_t max_log_bytes)
+{
+    g->min_threshold = min_threshold;
+    g->max_log_bytes = max_log_bytes;
+    g->threshold = min_threshold;
+    raft_set_snapshot_threshold(g->raft, min_threshold);
+}
+
 static int glue_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[], unsigned *n_bufs)
 {
     struct sl_raft_fsm *g = fsm->data;
     uint8_t *data;
     size_t len;
+    uint64_t t0 = mono_ns();
     int rv = sl_fsm_snapshot(g->state, &data, &len);
     if (rv != SL_OK) {
         glue_log(g, 1, g->state->errmsg);
@@ -72,6 +106,13 @@ static int glue_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[], unsig
     g->snapshots_taken++;
     g->last_snapshot_bytes = len;
     g->last_snapshot_index = raft_commit_index(g->raft);
+    g->last_snapshot_us = (mono_ns() - t0) / 1000;
+    set_cadence(g, len);
+    char msg[160];
+    snprintf(msg, sizeof msg, "snapshot at index %llu: %zu bytes in %.1f ms; next after %u entries",
+             (unsigned long long)g->last_snapshot_index, len, (double)g->last_snapshot_us / 1e3,
+             g->threshold);
+    glue_log(g, 3, msg);
     return 0;
 }
 
@@ -113,6 +154,8 @@ static int glue_restore(struct raft_fsm *fsm, struct raft_buffer *buf)
         g->snapshots_skipped++;
     }
     g->last_index = 0;
+    g->log_bytes = 0;
+    g->log_entries = 0;
     raft_free(buf->base);
     return 0;
 }

@@ -19,12 +19,23 @@ struct sl_raft_fsm {
     struct sl_fsm *state;         /* not owned */
     struct sl_proposer *proposer; /* results go there; NULL if none */
     uint64_t last_index;          /* last index seen by apply */
+    /* Snapshot cadence. A snapshot costs the whole state, so the next one is
+     * due once the log since the last holds about as many bytes as that
+     * snapshot did: never after fewer than min_threshold entries, nor later
+     * than max_log_bytes of entries (libraft keeps them in memory).
+     * min_threshold 0 leaves libraft's threshold alone. */
+    unsigned min_threshold;
+    uint64_t max_log_bytes;
+    unsigned threshold;           /* the cadence in force, in entries */
+    uint64_t log_bytes;           /* entry bytes applied since the last snapshot */
+    uint64_t log_entries;
     /* Metrics. */
     uint64_t apply_ns_total;
     uint64_t snapshots_taken;
     uint64_t snapshots_restored;
     uint64_t snapshots_skipped;
     uint64_t last_snapshot_bytes;
+    uint64_t last_snapshot_us;    /* time the last snapshot held the event loop */
     uint64_t last_snapshot_index; /* raft index of the last snapshot taken or installed */
     void (*on_apply_ns)(void *data, uint64_t ns); /* latency sink, may be NULL */
     void *on_apply_data;
@@ -33,5 +44,9 @@ struct sl_raft_fsm {
 };
 
 void sl_raft_fsm_init(struct sl_raft_fsm *g, struct sl_fsm *state);
+
+/* Starts the adaptive snapshot cadence (see min_threshold); call once
+ * g->raft is set. */
+void sl_raft_fsm_cadence(struct sl_raft_fsm *g, unsigned min_threshold, uint64_t max_log_bytes);
 
 #endif

@@ -17,6 +17,7 @@ void sl_node_config_defaults(struct sl_node_config *c)
     c->election_ms = 800;
     c->snapshot_threshold = 8192;
     c->snapshot_trailing = 2048;
+    c->snapshot_log_bytes = 256u << 20;
     sl_proposer_config_defaults(&c->proposer);
 }
 
@@ -77,7 +78,7 @@ static void check_cb(uv_check_t *h)
     sl_proposer_flush(&n->proposer);
     sl_reads_flush(&n->reads);
     if (n->snapshot_wanted != 0 && n->glue.snapshots_taken >= n->snapshot_wanted) {
-        raft_set_snapshot_threshold(&n->raft, n->saved_threshold);
+        raft_set_snapshot_threshold(&n->raft, n->glue.threshold);
         n->snapshot_wanted = 0;
         sl_log(SL_LOG_INFO, "snapshot on demand taken (%llu bytes)",
                (unsigned long long)n->glue.last_snapshot_bytes);
@@ -167,7 +168,7 @@ int sl_node_start(struct sl_node *n, uv_loop_t *loop, const struct sl_node_confi
     n->glue.proposer = &n->proposer;
     raft_set_heartbeat_timeout(&n->raft, c->heartbeat_ms);
     raft_set_election_timeout(&n->raft, c->election_ms);
-    raft_set_snapshot_threshold(&n->raft, c->snapshot_threshold);
+    sl_raft_fsm_cadence(&n->glue, c->snapshot_threshold, c->snapshot_log_bytes);
     raft_set_snapshot_trailing(&n->raft, c->snapshot_trailing);
     raft_set_pre_vote(&n->raft, true);
 
@@ -325,7 +326,6 @@ int sl_node_snapshot_now(struct sl_node *n)
         return SL_ESHUTDOWN;
     }
     if (n->snapshot_wanted == 0) {
-        n->saved_threshold = n->cfg.snapshot_threshold;
         n->snapshot_wanted = n->glue.snapshots_taken + 1;
         raft_set_snapshot_threshold(&n->raft, 1);
     }

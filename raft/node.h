@@ -39,8 +39,9 @@ struct sl_node_config {
     bool join;
     unsigned heartbeat_ms;
     unsigned election_ms;
-    unsigned snapshot_threshold;
+    unsigned snapshot_threshold;   /* fewest entries between snapshots */
     unsigned snapshot_trailing;
+    uint64_t snapshot_log_bytes;   /* most entry bytes between snapshots */
     struct sl_proposer_config proposer;
 };
 
@@ -70,7 +71,6 @@ struct sl_node {
     uint64_t leader_changes;
     uint64_t last_leader;
     unsigned short last_state;
-    unsigned saved_threshold; /* restored after a snapshot on demand */
     uint64_t snapshot_wanted;  /* snapshots_taken count that satisfies it */
     struct sl_member added[SL_MAX_MEMBERS]; /* API addresses of members added at run time */
     unsigned n_added;

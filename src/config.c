@@ -12,7 +12,8 @@ static const char usage[] =
     "usage: sluiced [--config FILE] [--id N] [--data-dir DIR] [--raft-addr HOST:PORT]\n"
     "               [--api-addr HOST:PORT] [--members ID=RAFT/API,...] [--join]\n"
     "               [--heartbeat-ms N] [--election-ms N] [--snapshot-threshold N]\n"
-    "               [--snapshot-trailing N] [--admin-token T] [--tls-cert F --tls-key F]\n"
+    "               [--snapshot-trailing N] [--snapshot-log-mb N] [--admin-token T]\n"
+    "               [--tls-cert F --tls-key F]\n"
     "               [--credentials FILE | --auth none] [--cluster-secret S]\n"
     "               [--log-level error|warn|info|debug]\n";
 
@@ -143,6 +144,9 @@ static int apply(struct sl_config *c, const char *key, const char *value, char *
     } else if (strcmp(key, "snapshot-trailing") == 0) {
         rv = parse_u64(value, 0, 100000000, &v);
         c->node.snapshot_trailing = (unsigned)v;
+    } else if (strcmp(key, "snapshot-log-mb") == 0) {
+        rv = parse_u64(value, 1, 1u << 20, &v);
+        c->node.snapshot_log_bytes = v << 20;
     } else if (strcmp(key, "admin-token") == 0) {
         rv = copy(c->admin_token, sizeof c->admin_token, value);
     } else if (strcmp(key, "credentials") == 0) {

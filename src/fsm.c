@@ -298,9 +298,10 @@ out:
 
 int sl_fsm_snapshot(struct sl_fsm *f, uint8_t **buf, size_t *len)
 {
-    /* libraft truncates its log after the snapshot: what the log held must
-     * be durable in RocksDB first. */
-    int rv = sl_store_sync(f->store);
+    /* libraft truncates its log once this snapshot is on disk, and at start
+     * restores it when the state on disk is older; the flush only spares
+     * that restore, so it must not hold the event loop up. */
+    int rv = sl_store_flush_start(f->store);
     if (rv == SL_OK) {
         rv = sl_store_dump(f->store, f->applied, buf, len);
     }

@@ -58,7 +58,8 @@ int sl_fsm_apply(struct sl_fsm *f, uint64_t index, const void *buf, size_t len,
 
 void sl_entry_results_free(struct sl_entry_results *r);
 
-/* Makes the state durable and serializes it (malloc'd, caller frees). */
+/* Serializes the state (malloc'd, caller frees) and starts flushing it to
+ * disk. */
 int sl_fsm_snapshot(struct sl_fsm *f, uint8_t **buf, size_t *len);
 
 /* Installs a snapshot unless the local state is already at or past it (same

@@ -148,8 +148,8 @@ int sl_store_open(struct sl_store **out, const char *dir, char *errmsg, size_t e
      * so iterators do not wade through tombstones. */
     rocksdb_options_add_compact_on_deletion_collector_factory(s->opts, 10000, 5000);
     s->ropts = rocksdb_readoptions_create();
-    /* No RocksDB WAL: the Raft log is the durable truth, and sl_store_sync
-     * flushes the memtables before libraft may truncate that log. */
+    /* No RocksDB WAL: the Raft log and its snapshots are the durable truth
+     * (store.h). */
     s->wopts = rocksdb_writeoptions_create();
     rocksdb_writeoptions_disable_WAL(s->wopts, 1);
 
@@ -213,14 +213,24 @@ int sl_store_get(struct sl_store *s, const void *key, size_t klen, void **val, s
     return SL_OK;
 }
 
-int sl_store_sync(struct sl_store *s)
+static int flush(struct sl_store *s, unsigned char wait)
 {
     char *err = NULL;
     rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
-    rocksdb_flushoptions_set_wait(fo, 1);
+    rocksdb_flushoptions_set_wait(fo, wait);
     rocksdb_flush(s->db, fo, &err);
     rocksdb_flushoptions_destroy(fo);
     return err ? sl_store_fail(s, "flush", err) : SL_OK;
+}
+
+int sl_store_sync(struct sl_store *s)
+{
+    return flush(s, 1);
+}
+
+int sl_store_flush_start(struct sl_store *s)
+{
+    return flush(s, 0);
 }
 
 uint64_t sl_store_property(struct sl_store *s, const char *name)

@@ -9,8 +9,9 @@
  * Writes go through sl_txn (txn.h) with RocksDB's WAL off: the Raft log is
  * the durable truth, and after a crash libraft replays what RocksDB had not
  * flushed. sl_store_sync() flushes the memtables, making everything written
- * so far durable; it runs before the Raft log is truncated (snapshots) and
- * at shutdown.
+ * so far durable (at shutdown); sl_store_flush_start() only schedules that
+ * flush (at snapshots: libraft keeps the snapshot it just wrote, and a node
+ * whose state on disk is older restores from it).
  * All functions run on the owner's thread; none is thread-safe. */
 #ifndef SL_STORE_H
 #define SL_STORE_H
@@ -30,8 +31,10 @@ const char *sl_store_errmsg(const struct sl_store *s);
 /* *val is malloc'd and owned by the caller. SL_ENOTFOUND when absent. */
 int sl_store_get(struct sl_store *s, const void *key, size_t klen, void **val, size_t *vlen);
 
-/* Makes every write so far durable (memtable flush). */
+/* Makes every write so far durable (memtable flush) and waits for it. */
 int sl_store_sync(struct sl_store *s);
+/* Schedules the same flush on RocksDB's background threads; returns at once. */
+int sl_store_flush_start(struct sl_store *s);
 
 /* Approximate bytes on disk (SST files plus WAL). */
 uint64_t sl_store_disk_bytes(struct sl_store *s);

@@ -84,7 +84,8 @@ def body(c):
     c.wait_converged()
 
     # kill -9 right after a snapshot (which truncates the log): nothing
-    # is lost, because RocksDB was flushed before the truncation.
+    # is lost, whether RocksDB's flush finished (state on disk is at or past
+    # the snapshot) or not (the node restores the snapshot it wrote).
     leader = c.wait_leader()
     follower = next(n for n in c.nodes if n is not leader)
     taken = follower.metrics().get("sluice_snapshots_taken_total", 0)

@@ -195,6 +195,50 @@ static void test_install_snapshot(void **state)
     h_teardown(&h);
 }
 
+/* The snapshot cadence follows the state's size: with the state growing,
+ * snapshots get rarer instead of costing the whole state every few entries,
+ * and the log between them stays under its byte bound. A node that missed
+ * it all still catches up by InstallSnapshot. */
+static void test_snapshot_cadence_adapts(void **state)
+{
+    (void)state;
+    struct harness h;
+    struct h_outcome o;
+    h_setup(&h, 3, 0, 0);
+    sl_raft_fsm_cadence(&h.nodes[0].glue, 4, 1u << 20);
+    sl_raft_fsm_cadence(&h.nodes[1].glue, 4, 2048);
+    sl_raft_fsm_cadence(&h.nodes[2].glue, 4, 1u << 20);
+    for (unsigned i = 0; i < 3; i++) {
+        raft_set_snapshot_trailing(h.nodes[i].glue.raft, 2);
+    }
+    raft_fixture_elect(&h.f, 0);
+    raft_fixture_kill(&h.f, 2);
+    for (unsigned i = 0; i < 300; i++) { /* one entry each */
+        put_many(&h, 0, &o, 1, 5000 + i);
+        assert_true(h_step_until_done(&h, &o, 1, 5000));
+        assert_int_equal(o.status, SL_OK);
+    }
+    struct sl_raft_fsm *big = &h.nodes[0].glue, *capped = &h.nodes[1].glue;
+    print_message("snapshots %llu (threshold %u), capped %llu (threshold %u)\n",
+                  (unsigned long long)big->snapshots_taken, big->threshold,
+                  (unsigned long long)capped->snapshots_taken, capped->threshold);
+    /* A fixed threshold of 4 would have taken 75 snapshots. */
+    assert_true(big->snapshots_taken >= 3);
+    assert_true(big->snapshots_taken <= 12);
+    assert_true(big->threshold > 4);
+    uint64_t per_entry = big->log_entries ? big->log_bytes / big->log_entries : 0;
+    assert_true(per_entry > 0);
+    assert_true((uint64_t)big->threshold * per_entry <= 2 * big->last_snapshot_bytes);
+    /* The byte bound wins over the state's size. */
+    assert_true(capped->snapshots_taken > big->snapshots_taken);
+    assert_true((uint64_t)capped->threshold * per_entry <= 2048 || capped->threshold == 4);
+    raft_fixture_revive(&h.f, 2);
+    wait_all_applied(&h);
+    assert_int_equal(h.nodes[2].glue.snapshots_restored, 1);
+    h_assert_converged(&h);
+    h_teardown(&h);
+}
+
 /* Leaders with skewed clocks: the FSM clock never goes backwards. */
 static void test_clock_never_goes_back(void **state)
 {
@@ -232,6 +276,7 @@ int main(void)
         cmocka_unit_test(test_leader_change_mid_proposal),
         cmocka_unit_test(test_partitioned_leader),
         cmocka_unit_test(test_install_snapshot),
+        cmocka_unit_test(test_snapshot_cadence_adapts),
         cmocka_unit_test(test_clock_never_goes_back),
     };
     return cmocka_run_group_tests_name("cluster", tests, NULL, NULL);

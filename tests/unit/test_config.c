@@ -79,11 +79,12 @@ static void test_config_file_then_flags(void **state)
     fprintf(f, "# a comment\nid = 5\n\ndata-dir = /var/lib/sluice\nsnapshot-threshold=100\njoin\n");
     fclose(f);
     char args[256];
-    snprintf(args, sizeof args, "--config %s --snapshot-threshold 200", path);
+    snprintf(args, sizeof args, "--config %s --snapshot-threshold 200 --snapshot-log-mb 64", path);
     assert_int_equal(parse(&c, err, args), SL_OK);
     assert_int_equal(c.node.id, 5);
     assert_string_equal(c.node.data_dir, "/var/lib/sluice");
     assert_int_equal(c.node.snapshot_threshold, 200);
+    assert_int_equal(c.node.snapshot_log_bytes, 64u << 20);
     assert_true(c.node.join);
     f = fopen(path, "w");
     fprintf(f, "id = 1\nnonsense = 3\n");
