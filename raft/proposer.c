@@ -22,8 +22,16 @@ struct sl_batch {
     uint64_t tag;
     struct sl_entry_results results;
     bool claimed;
+    uint64_t opened_ns, proposed_ns;
     struct sl_batch *next;
 };
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 static uint64_t wall_clock_ms(void *data)
 {
@@ -63,6 +71,9 @@ static void batch_free(struct sl_batch *b)
 static struct sl_batch *batch_new(struct sl_proposer *p, size_t need)
 {
     struct sl_batch *b = calloc(1, sizeof *b);
+    if (b != NULL) {
+        b->opened_ns = mono_ns();
+    }
     if (b == NULL) {
         return NULL;
     }
@@ -195,6 +206,7 @@ static void apply_cb(struct raft_apply *req, int status, void *result)
     struct sl_proposer *p = b->p;
     (void)result;
     unlink_inflight(p, b);
+    sl_histogram_observe_ns(&p->commit_hist, mono_ns() - b->proposed_ns);
     if (status == 0 && b->claimed && b->results.n == b->n) {
         for (uint32_t i = 0; i < b->n; i++) {
             struct sl_result *r = &b->results.r[i];
@@ -245,6 +257,8 @@ static void propose(struct sl_proposer *p, struct sl_batch *b)
         return;
     }
     b->buf = NULL; /* raft owns it now */
+    b->proposed_ns = mono_ns();
+    sl_histogram_observe_ns(&p->wait_hist, b->proposed_ns - b->opened_ns);
     b->next = p->inflight;
     p->inflight = b;
     p->stats.entries_inflight++;

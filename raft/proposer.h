@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "src/fsm.h"
+#include "src/metrics.h"
 
 /* Called exactly once per submitted command. status is SL_OK with res filled
  * (the callee takes ownership of res->data), or: SL_ENOTLEADER (not proposed:
@@ -54,6 +55,8 @@ struct sl_proposer {
     uint64_t next_tag;
     uint64_t last_stamp;
     struct sl_proposer_stats stats;
+    struct sl_histogram wait_hist;   /* entry opened -> proposed: waiting for a slot */
+    struct sl_histogram commit_hist; /* proposed -> applied here (replication + fsync) */
 };
 
 void sl_proposer_config_defaults(struct sl_proposer_config *c);

@@ -12,8 +12,15 @@ static const char *const names[] = {"", "error", "warn", "info", "debug"};
 
 void sl_log_setup(uint64_t node_id, int max_level)
 {
+    static char buf[1 << 16];
     log_node = node_id;
     log_max = max_level;
+    setvbuf(stderr, buf, _IOFBF, sizeof buf);
+}
+
+void sl_log_flush(void)
+{
+    fflush(stderr);
 }
 
 int sl_log_level_parse(const char *s)
@@ -43,4 +50,7 @@ void sl_log(int level, const char *fmt, ...)
     va_end(ap);
     fprintf(stderr, "%s.%03ldZ %s node=%llu %s\n", ts, now.tv_nsec / 1000000, names[level],
             (unsigned long long)log_node, line);
+    if (level <= SL_LOG_WARN) {
+        fflush(stderr);
+    }
 }

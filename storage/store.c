@@ -144,6 +144,19 @@ int sl_store_open(struct sl_store **out, const char *dir, char *errmsg, size_t e
     rocksdb_options_set_compression(s->opts, rocksdb_lz4_compression);
     rocksdb_options_set_max_open_files(s->opts, 256);
     rocksdb_options_increase_parallelism(s->opts, 2);
+    /* Compactions yield the CPU and disk to the event loop, whose latency is
+     * every request's (the process-wide default environment; idempotent). */
+    rocksdb_env_t *env = rocksdb_create_default_env();
+    rocksdb_env_lower_thread_pool_cpu_priority(env);
+    rocksdb_env_lower_thread_pool_io_priority(env);
+    rocksdb_env_destroy(env);
+    /* Most point reads miss (request ids, deduplication ids seen for the
+     * first time): a Bloom filter per file answers those without reading
+     * its blocks. */
+    rocksdb_block_based_table_options_t *table = rocksdb_block_based_options_create();
+    rocksdb_block_based_options_set_filter_policy(table, rocksdb_filterpolicy_create_bloom_full(10));
+    rocksdb_options_set_block_based_table_factory(s->opts, table);
+    rocksdb_block_based_options_destroy(table);
     /* Queues delete what they consume: compact files dense with deletions
      * so iterators do not wade through tombstones. */
     rocksdb_options_add_compact_on_deletion_collector_factory(s->opts, 10000, 5000);

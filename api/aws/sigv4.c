@@ -529,6 +529,40 @@ static int parse_credential(const char *s, size_t len, scope *sc, char *msg,
     return 0;
 }
 
+/* The signing key depends only on the secret and the scope, which repeat
+ * from request to request: the last key derived on this thread is kept,
+ * which saves four of the five HMACs of a verification. */
+static _Thread_local struct {
+    int valid;
+    char secret[SL_AWS_SECRET_MAX + 1];
+    scope sc;
+    unsigned char key[32];
+} memo;
+
+static int signing_key(const char *secret, const scope *sc, unsigned char k[32])
+{
+    if (memo.valid && strcmp(memo.secret, secret) == 0 && strcmp(memo.sc.date, sc->date) == 0 &&
+        strcmp(memo.sc.region, sc->region) == 0 && strcmp(memo.sc.service, sc->service) == 0) {
+        memcpy(k, memo.key, 32);
+        return 0;
+    }
+    char kbuf[SL_AWS_SECRET_MAX + 5];
+    int kl = snprintf(kbuf, sizeof(kbuf), "AWS4%s", secret);
+    if (kl < 0 || (size_t)kl >= sizeof(kbuf))
+        return -1;
+    int rc = hmac(kbuf, (size_t)kl, sc->date, strlen(sc->date), k);
+    OPENSSL_cleanse(kbuf, sizeof(kbuf));
+    if (rc < 0 || hmac(k, 32, sc->region, strlen(sc->region), k) < 0 ||
+        hmac(k, 32, sc->service, strlen(sc->service), k) < 0 ||
+        hmac(k, 32, "aws4_request", 12, k) < 0)
+        return -1;
+    memo.valid = 1;
+    snprintf(memo.secret, sizeof memo.secret, "%s", secret);
+    memo.sc = *sc;
+    memcpy(memo.key, k, 32);
+    return 0;
+}
+
 /* Builds canonical request and string to sign and computes the signature.
  * canonical_query is the already-built canonical query string. */
 static int compute(const sl_sigv4_request *req, const char *canonical_query,
@@ -560,16 +594,7 @@ static int compute(const sl_sigv4_request *req, const char *canonical_query,
         return -1;
 
     unsigned char k[32];
-    char kbuf[SL_AWS_SECRET_MAX + 5];
-    int kl = snprintf(kbuf, sizeof(kbuf), "AWS4%s", secret);
-    if (kl < 0 || (size_t)kl >= sizeof(kbuf))
-        return -1;
-    int rc = hmac(kbuf, (size_t)kl, sc->date, strlen(sc->date), k);
-    OPENSSL_cleanse(kbuf, sizeof(kbuf));
-    if (rc < 0 || hmac(k, 32, sc->region, strlen(sc->region), k) < 0 ||
-        hmac(k, 32, sc->service, strlen(sc->service), k) < 0 ||
-        hmac(k, 32, "aws4_request", 12, k) < 0 ||
-        hmac(k, 32, sts->data, sts->len, k) < 0) {
+    if (signing_key(secret, sc, k) < 0 || hmac(k, 32, sts->data, sts->len, k) < 0) {
         OPENSSL_cleanse(k, sizeof(k));
         return -1;
     }

@@ -1,7 +1,8 @@
 /* AWS Signature Version 4 verification (and, for tests and tools, signing).
  *
  * Pure logic: no I/O, no clock. The caller passes the request as received
- * and the current time; the verifier reads nothing else.
+ * and the current time; the verifier reads nothing else (it only memoises,
+ * per thread, the signing key it derived last).
  *
  * Supported:
  *  - Authorization: AWS4-HMAC-SHA256 Credential=AKID/YYYYMMDD/region/service/

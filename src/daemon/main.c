@@ -21,6 +21,7 @@ struct daemon {
     struct sl_admin admin;
     struct sl_gateway gateway;
     uv_signal_t sigterm, sigint;
+    uv_prepare_t log_flush;
     int exit_code;
 };
 
@@ -39,6 +40,14 @@ static void http_closed(void *data)
     sl_gateway_close(&d->gateway);
     uv_close((uv_handle_t *)&d->sigterm, NULL);
     uv_close((uv_handle_t *)&d->sigint, NULL);
+    uv_close((uv_handle_t *)&d->log_flush, NULL);
+}
+
+/* Before the loop sleeps, what was logged in this iteration goes out. */
+static void flush_log(uv_prepare_t *h)
+{
+    (void)h;
+    sl_log_flush();
 }
 
 /* In-flight proposals are answered (done, or failed with a retryable
@@ -74,6 +83,8 @@ int main(int argc, char **argv)
     sl_log_setup(d.cfg.node.id, d.cfg.log_level);
     signal(SIGPIPE, SIG_IGN);
     d.loop = uv_default_loop();
+    uv_prepare_init(d.loop, &d.log_flush);
+    uv_prepare_start(&d.log_flush, flush_log);
 
     if (sl_node_start(&d.node, d.loop, &d.cfg.node) != SL_OK) {
         sl_log(SL_LOG_ERROR, "cannot start: %s", d.node.errmsg);
