@@ -868,6 +868,8 @@ struct sl_pat_scratch {
     size_t fold_cap;
     const struct sl_pat_field *fold_for;
     long fold_len;
+    uint64_t *phash; /* hash of the path of field i, valid when stamped */
+    uint32_t *phash_stamp, phash_cap;
     bool nomem;
 };
 
@@ -886,6 +888,8 @@ void sl_pat_scratch_free(struct sl_pat_scratch *s)
     free(s->pool);
     free(s->ids);
     free(s->fold);
+    free(s->phash);
+    free(s->phash_stamp);
     free(s);
 }
 
@@ -1158,6 +1162,30 @@ static void follow_edge(struct walk *w, const struct edge *e, size_t lo, size_t 
     }
 }
 
+/* Hash of field i's path, computed once per event (only states with many
+ * edges need it, so flatten does not pay for it). */
+static uint64_t path_hash(struct walk *w, size_t i)
+{
+    struct sl_pat_scratch *s = w->s;
+    const struct sl_pat_field *f = &w->fs->f[i];
+    if (i >= s->phash_cap) {
+        uint32_t cap = s->phash_cap;
+        uint64_t *nh = NULL;
+        if (stamps_fit(&s->phash_stamp, &cap, (uint32_t)w->fs->n) != SL_OK ||
+            !(nh = realloc(s->phash, cap * sizeof(*nh)))) {
+            s->nomem = true;
+            return 0;
+        }
+        s->phash = nh;
+        s->phash_cap = cap;
+    }
+    if (s->phash_stamp[i] != s->epoch) {
+        s->phash_stamp[i] = s->epoch;
+        s->phash[i] = sl_pat_hash(f->path, f->path_len, 0);
+    }
+    return s->phash[i];
+}
+
 static void expand_state(struct walk *w, const struct sl_pat_ns *ns)
 {
     const struct sl_pat_fields *fs = w->fs;
@@ -1171,7 +1199,7 @@ static void expand_state(struct walk *w, const struct sl_pat_ns *ns)
                  hi++)
                 ;
             const struct edge *e =
-                sl_pat_hmap_get(&ns->edge_map, 0, f->path, f->path_len, f->path_hash);
+                sl_pat_hmap_get(&ns->edge_map, 0, f->path, f->path_len, path_hash(w, i));
             if (e)
                 follow_edge(w, e, i, hi);
         }
@@ -1202,6 +1230,8 @@ int sl_pat_match(const struct sl_pat_matcher *m, const struct sl_pat_fields *fs,
         /* Wrapped: old stamps could collide with the new epoch. */
         memset(s->ns_stamp, 0, s->ns_cap * sizeof(*s->ns_stamp));
         memset(s->pat_stamp, 0, s->pat_cap * sizeof(*s->pat_stamp));
+        if (s->phash_stamp)
+            memset(s->phash_stamp, 0, s->phash_cap * sizeof(*s->phash_stamp));
         s->epoch = 1;
     }
     s->sn = s->pn = s->nids = 0;
