@@ -256,8 +256,11 @@ static void test_wildcard_infix(void **state)
     }
     bool got[N];
     for (int t = 0; t < 300; t++) {
-        if (t == 150) /* remove a third: the index shrinks consistently */
-            for (size_t i = 0; i < N; i += 3) {
+        if (t == 150) /* remove nine tenths: the index shrinks consistently
+                       * and its position filter is rebuilt */
+            for (size_t i = 0; i < N; i++) {
+                if (i % 10 == 1)
+                    continue;
                 assert_int_equal(sl_pat_matcher_remove(m, i), SL_OK);
                 json_decref(pats[i]);
                 pats[i] = NULL;
