@@ -107,8 +107,8 @@ static json_t *make_pattern(enum kind k, unsigned i)
     case NUMERIC:
         return json_pack("{s{s[{s[sisi]}]}}", "detail", "latency", "numeric", ">=",
                          (json_int_t)i * 10, "<", (json_int_t)i * 10 + 5);
-    case CIDR:
-        snprintf(b, sizeof(b), "%u.%u.%u.0/24", 10 + i / 65536, (i / 256) % 256, i % 256);
+    case CIDR: /* i: one of the 2^20 /28 blocks of 10.0.0.0/8 */
+        snprintf(b, sizeof(b), "10.%u.%u.%u/28", (i >> 12) & 255, (i >> 4) & 255, (i & 15) << 4);
         return json_pack("{s{s[{ss}]}}", "detail", "ip", "cidr", b);
     case ANYBUT:
         snprintf(b, sizeof(b), "svc-%u", i);
@@ -241,9 +241,7 @@ int main(int argc, char **argv)
             double t0 = now(), t1;
             for (unsigned i = 0; i < n; i++) {
                 /* Spread ids over the value space so hits stay ~N/SPACE. */
-                unsigned v = (unsigned)((uint64_t)i * SPACE / n);
-                if (k == CIDR || k == NUMERIC)
-                    v = (unsigned)((uint64_t)i * (k == CIDR ? 65536 : SPACE) / n);
+                unsigned v = (unsigned)((uint64_t)i * (k == CIDR ? 1u << 20 : SPACE) / n);
                 pats[i] = make_pattern((enum kind)k, v);
                 struct sl_pat_error err;
                 struct sl_pat_pattern *p = sl_pat_compile_json(pats[i], SL_PAT_EVENTBRIDGE, &err);
