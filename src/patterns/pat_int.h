@@ -244,6 +244,9 @@ struct sl_pat_numix {
     uint32_t layer[8], nlayers; /* layer[0]: leaves (sorted endpoints) */
     double pmax;                /* greatest endpoint */
     struct sl_pat_nseg *seg;    /* 2i: just below endpoint i, 2i+1: at it, 2k: above all */
+    uint64_t *live;             /* bit per segment: some range holds it (a
+                                 * bitmap of 1/8 of seg's size, likely cached,
+                                 * so values in no range cost one fewer miss) */
     struct sl_pat_ns **list, **lower, **upper;
     uint32_t k, nlower, nupper;
     bool two_in_tree;
