@@ -5,8 +5,9 @@
  *   bench_patterns [seconds-per-measurement [kind [N]]]   (default 0.3, all)
  *
  * The machine is shared, so each rate is measured in short chunks of work
- * (tens of microseconds) and computed from the median chunk time: a chunk
- * during which the thread lost the core is an outlier, not an average.
+ * (tens of microseconds) and computed from the median chunk time (a chunk
+ * during which the thread lost the core is an outlier, not an average),
+ * and each is the median of ROUNDS such measurements, interleaved.
  *
  * "match" is sl_pat_match on events flattened beforehand (chunks of 256).
  * "flat+match" adds sl_pat_flatten on events as they arrive: chunks of
@@ -24,6 +25,7 @@
 
 #define NEVENTS 1024
 #define CHUNK 32
+#define ROUNDS 3
 #define MAXCHUNKS 200000
 #define SPACE 1000000 /* values are drawn from [0, SPACE): ~N/SPACE hits per event */
 
@@ -126,6 +128,12 @@ static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
+}
+
+static double median_of_rounds(double *v)
+{
+    qsort(v, ROUNDS, sizeof(*v), cmp_double);
+    return v[ROUNDS / 2];
 }
 
 static char *texts[NEVENTS];
@@ -253,9 +261,14 @@ int main(int argc, char **argv)
             }
             double build = now() - t0;
             long ev = 0, hits = 0;
-            double rate = run_match(m, s, fs, budget, &ev, &hits);
-            double rate2 = run_flatten_match(m, s, &tmp, budget, &next);
-            double rate4 = run_parse_flatten_match(m, s, &tmp, budget, &next);
+            double r1[ROUNDS], r2[ROUNDS], r4[ROUNDS];
+            for (int round = 0; round < ROUNDS; round++) {
+                r1[round] = run_match(m, s, fs, budget, &ev, &hits);
+                r2[round] = run_flatten_match(m, s, &tmp, budget, &next);
+                r4[round] = run_parse_flatten_match(m, s, &tmp, budget, &next);
+            }
+            double rate = median_of_rounds(r1), rate2 = median_of_rounds(r2);
+            double rate4 = median_of_rounds(r4);
             /* Reference: every pattern against the event, at least one event. */
             long ev3 = 0;
             t0 = now();
