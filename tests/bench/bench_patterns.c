@@ -2,12 +2,13 @@
  * 100,000 patterns of each operator kind, on ~1 KB EventBridge-style
  * events, next to the reference evaluator of the unit tests.
  *
- *   bench_patterns [seconds-per-measurement [kind [N]]]   (default 0.3, all)
+ *   bench_patterns [seconds-per-measurement [kind [N]]]   (default 0.2, all)
  *
  * The machine is shared, so each rate is measured in short chunks of work
  * (tens of microseconds) and computed from the median chunk time (a chunk
  * during which the thread lost the core is an outlier, not an average),
- * and each is the median of ROUNDS such measurements, interleaved.
+ * and each is the median of ROUNDS such measurements. The sizes of a kind
+ * are measured round-robin, so the machine's slow spells hit them alike.
  *
  * "match" is sl_pat_match on events flattened beforehand (chunks of 256).
  * "flat+match" adds sl_pat_flatten on events as they arrive: chunks of
@@ -25,7 +26,8 @@
 
 #define NEVENTS 1024
 #define CHUNK 32
-#define ROUNDS 3
+#define ROUNDS 5
+#define NSIZES 4
 #define MAXCHUNKS 200000
 #define SPACE 1000000 /* values are drawn from [0, SPACE): ~N/SPACE hits per event */
 
@@ -136,6 +138,16 @@ static double median_of_rounds(double *v)
     return v[ROUNDS / 2];
 }
 
+/* One pattern count of a kind: its matcher and measurements. */
+struct size_run {
+    unsigned n;
+    struct sl_pat_matcher *m;
+    json_t **pats;
+    double build;
+    long ev, hits;
+    double match[ROUNDS], flat[ROUNDS], parse[ROUNDS];
+};
+
 static char *texts[NEVENTS];
 static size_t text_len[NEVENTS];
 static double chunk_time[MAXCHUNKS];
@@ -214,7 +226,7 @@ static double run_parse_flatten_match(struct sl_pat_matcher *m, struct sl_pat_sc
 
 int main(int argc, char **argv)
 {
-    double budget = argc > 1 ? atof(argv[1]) : 0.3;
+    double budget = argc > 1 ? atof(argv[1]) : 0.2;
     const char *only_kind = argc > 2 ? argv[2] : NULL;
     unsigned only_n = argc > 3 ? (unsigned)atoi(argv[3]) : 0;
     json_t *events[NEVENTS];
@@ -232,7 +244,7 @@ int main(int argc, char **argv)
            bytes / NEVENTS, fs[0].n);
     printf("%-19s %7s %9s %8s %11s %11s %11s %10s %9s %8s\n", "kind", "N", "B/pattern",
            "build s", "match ev/s", "flat+m ev/s", "parse+f+m", "ref ev/s", "ratio", "hits/ev");
-    const unsigned sizes[] = {1, 100, 10000, 100000};
+    const unsigned sizes[NSIZES] = {1, 100, 10000, 100000};
     struct sl_pat_scratch *s = sl_pat_scratch_new();
     struct sl_pat_fields tmp;
     sl_pat_fields_init(&tmp);
@@ -240,52 +252,61 @@ int main(int argc, char **argv)
     for (int k = 0; k < NKINDS; k++) {
         if (only_kind && strcmp(only_kind, kind_name[k]))
             continue;
-        for (int z = 0; z < 4; z++) {
-            unsigned n = sizes[z];
-            if (only_n && n != only_n)
+        /* Every size of a kind is built first and measured round-robin, so
+         * a slow spell of the machine hits all sizes alike. */
+        struct size_run runs[NSIZES] = {0}, *r;
+        for (int z = 0; z < NSIZES; z++) {
+            r = &runs[z];
+            r->n = sizes[z];
+            if (only_n && r->n != only_n)
                 continue;
-            struct sl_pat_matcher *m = sl_pat_matcher_new();
-            json_t **pats = malloc(n * sizeof(*pats));
-            double t0 = now(), t1;
-            for (unsigned i = 0; i < n; i++) {
+            r->m = sl_pat_matcher_new();
+            r->pats = malloc(r->n * sizeof(*r->pats));
+            double t0 = now();
+            for (unsigned i = 0; i < r->n; i++) {
                 /* Spread ids over the value space so hits stay ~N/SPACE. */
-                unsigned v = (unsigned)((uint64_t)i * (k == CIDR ? 1u << 20 : SPACE) / n);
-                pats[i] = make_pattern((enum kind)k, v);
+                unsigned v = (unsigned)((uint64_t)i * (k == CIDR ? 1u << 20 : SPACE) / r->n);
+                r->pats[i] = make_pattern((enum kind)k, v);
                 struct sl_pat_error err;
-                struct sl_pat_pattern *p = sl_pat_compile_json(pats[i], SL_PAT_EVENTBRIDGE, &err);
-                if (!p || sl_pat_matcher_add(m, i, p) != SL_OK) {
+                struct sl_pat_pattern *p =
+                    sl_pat_compile_json(r->pats[i], SL_PAT_EVENTBRIDGE, &err);
+                if (!p || sl_pat_matcher_add(r->m, i, p) != SL_OK) {
                     fprintf(stderr, "pattern %u: %s\n", i, err.message);
                     return 1;
                 }
                 sl_pat_free(p);
             }
-            double build = now() - t0;
-            long ev = 0, hits = 0;
-            double r1[ROUNDS], r2[ROUNDS], r4[ROUNDS];
-            for (int round = 0; round < ROUNDS; round++) {
-                r1[round] = run_match(m, s, fs, budget, &ev, &hits);
-                r2[round] = run_flatten_match(m, s, &tmp, budget, &next);
-                r4[round] = run_parse_flatten_match(m, s, &tmp, budget, &next);
+            r->build = now() - t0;
+        }
+        for (int round = 0; round < ROUNDS; round++)
+            for (r = runs; r < runs + NSIZES; r++) {
+                if (!r->m)
+                    continue;
+                r->match[round] = run_match(r->m, s, fs, budget, &r->ev, &r->hits);
+                r->flat[round] = run_flatten_match(r->m, s, &tmp, budget, &next);
+                r->parse[round] = run_parse_flatten_match(r->m, s, &tmp, budget, &next);
             }
-            double rate = median_of_rounds(r1), rate2 = median_of_rounds(r2);
-            double rate4 = median_of_rounds(r4);
+        for (r = runs; r < runs + NSIZES; r++) {
+            if (!r->m)
+                continue;
             /* Reference: every pattern against the event, at least one event. */
             long ev3 = 0;
-            t0 = now();
+            double t0 = now(), t1;
             do {
-                for (unsigned i = 0; i < n; i++)
-                    ref_match(pats[i], events[ev3 % NEVENTS]);
+                for (unsigned i = 0; i < r->n; i++)
+                    ref_match(r->pats[i], events[ev3 % NEVENTS]);
                 ev3++;
             } while ((t1 = now()) - t0 < budget);
-            double rate3 = (double)ev3 / (t1 - t0);
+            double ref = (double)ev3 / (t1 - t0), rate = median_of_rounds(r->match);
             printf("%-19s %7u %9zu %8.3f %11.0f %11.0f %11.0f %10.1f %8.0fx %8.3f\n",
-                   kind_name[k], n, sl_pat_matcher_memory(m) / n, build, rate, rate2, rate4,
-                   rate3, rate / rate3, (double)hits / (double)ev);
+                   kind_name[k], r->n, sl_pat_matcher_memory(r->m) / r->n, r->build, rate,
+                   median_of_rounds(r->flat), median_of_rounds(r->parse), ref, rate / ref,
+                   (double)r->hits / (double)r->ev);
             fflush(stdout);
-            for (unsigned i = 0; i < n; i++)
-                json_decref(pats[i]);
-            free(pats);
-            sl_pat_matcher_free(m);
+            for (unsigned i = 0; i < r->n; i++)
+                json_decref(r->pats[i]);
+            free(r->pats);
+            sl_pat_matcher_free(r->m);
         }
     }
     printf("* anything-but and exists patterns each also carry an exact \"source\" "
