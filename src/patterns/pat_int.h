@@ -19,7 +19,7 @@ char *sl_pat_memdup(size_t *mem, const char *s, size_t n); /* NUL-terminated */
 
 /* Keyed hash of short byte strings (wyhash's construction: one 64x64->128
  * multiply per 16 bytes plus two to finish), used by every hash map of the
- * engine and by flatten for field paths. */
+ * engine and by the matcher for field paths. */
 uint64_t sl_pat_hash(const void *p, size_t n, uint64_t seed);
 
 #define SL_PAT_K0 0xa0761d6478bd642fULL
