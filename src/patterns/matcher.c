@@ -14,7 +14,7 @@
 #include "src/patterns/pat_int.h"
 
 #define EDGE_MAP_MIN 8 /* states with more value edges get a path hash map */
-#define INFIX_MAX 8    /* bytes of a floating glob's segment used as its key */
+#define INFIX_MAX 16   /* bytes of a floating glob's segment used as its key */
 
 /* Prefixes (or suffixes) of a value, as a hash map per key plus the sorted
  * distinct key lengths: a lookup probes once per length present, so its
@@ -35,6 +35,8 @@ struct fm {
     struct affix wc_prefix, wc_suffix;  /* globs' end segments, verified on hit */
     struct affix wc_infix;  /* '*'-both-ends globs: a window of their longest
                              * literal segment, found anywhere in the value */
+    uint64_t *infix_pairs;   /* first two bytes of wc_infix keys: see pair_row */
+    uint32_t infix_dropped;  /* keys removed since infix_pairs was built */
     struct sl_pat_numix *num; /* numeric ranges (not "="), NULL if none */
     struct sl_pat_tvec scan; /* checked one by one: see m_rank() */
     uint32_t nfold;          /* references that need the folded value */
@@ -331,6 +333,38 @@ static struct affix *affix_for(struct fm *fm, const struct sl_pat_m *m, const ch
     }
 }
 
+/* Filter of the positions where an infix key may start: one bit per pair
+ * of bytes (six low bits of each, 512 bytes in all, so it stays in cache),
+ * set for the first two bytes of every key; a one-byte key sets its whole
+ * row. A value position whose pair is clear is not probed at all, so
+ * scanning a value costs a probe only where some key could start.
+ * Removed keys leave their bit until the filter is rebuilt, which happens
+ * once as many keys were removed as remain (amortised O(1) per removal). */
+#define PAIR_WORDS 64
+
+static inline unsigned pair_row(char c)
+{
+    return (unsigned char)c & 63;
+}
+
+static void pairs_set(uint64_t *pairs, const char *k, size_t len)
+{
+    if (len == 1)
+        pairs[pair_row(k[0])] = ~0ULL;
+    else
+        pairs[pair_row(k[0])] |= 1ULL << pair_row(k[1]);
+}
+
+static void pairs_rebuild(struct fm *fm)
+{
+    memset(fm->infix_pairs, 0, PAIR_WORDS * sizeof(uint64_t));
+    const struct sl_pat_hmap *h = &fm->wc_infix.map;
+    for (size_t i = 0; i < h->cap; i++)
+        if (h->t[i].key)
+            pairs_set(fm->infix_pairs, h->t[i].key, h->t[i].len);
+    fm->infix_dropped = 0;
+}
+
 static bool needs_fold(const struct sl_pat_m *m)
 {
     return m->op == OP_EIC || m->op == OP_PREFIX_IC || m->op == OP_SUFFIX_IC ||
@@ -360,7 +394,18 @@ static int fm_add(size_t *mem, struct fm *fm, const struct sl_pat_m *m, struct s
     } else if (m->op == OP_EIC) {
         rc = map_add(mem, &fm->eic, 0, m->s, m->len, ns);
     } else if ((a = affix_for(fm, m, &k, &len))) {
+        if (a == &fm->wc_infix && !fm->infix_pairs &&
+            !(fm->infix_pairs = sl_pat_alloc(mem, PAIR_WORDS * sizeof(uint64_t))))
+            return SL_ENOMEM;
         rc = affix_add(mem, a, k, len, ns, m->op == OP_WILDCARD ? m : NULL);
+        if (a == &fm->wc_infix) {
+            if (rc == SL_OK)
+                pairs_set(fm->infix_pairs, k, len);
+            if (!a->nlen) {
+                sl_pat_dealloc(mem, fm->infix_pairs);
+                fm->infix_pairs = NULL;
+            }
+        }
     } else {
         rc = tvec_add(mem, &fm->scan, ns, m);
     }
@@ -391,7 +436,16 @@ static void fm_del(size_t *mem, struct fm *fm, const struct sl_pat_m *m, struct 
     } else if (m->op == OP_EIC) {
         map_del(mem, &fm->eic, 0, m->s, m->len, ns);
     } else if ((a = affix_for(fm, m, &k, &len))) {
+        size_t keys = a->map.n;
         affix_del(mem, a, k, len, ns, m->op == OP_WILDCARD ? m : NULL);
+        if (a == &fm->wc_infix && !a->nlen) {
+            sl_pat_dealloc(mem, fm->infix_pairs);
+            fm->infix_pairs = NULL;
+            fm->infix_dropped = 0;
+        } else if (a == &fm->wc_infix && a->map.n < keys &&
+                   ++fm->infix_dropped >= a->map.n) {
+            pairs_rebuild(fm);
+        }
     } else {
         tvec_del(mem, &fm->scan, ns, m);
     }
@@ -868,6 +922,8 @@ struct sl_pat_scratch {
     size_t fold_cap;
     const struct sl_pat_field *fold_for;
     long fold_len;
+    uint64_t *phash; /* hash of the path of field i, valid when stamped */
+    uint32_t *phash_stamp, phash_cap;
     bool nomem;
 };
 
@@ -886,6 +942,8 @@ void sl_pat_scratch_free(struct sl_pat_scratch *s)
     free(s->pool);
     free(s->ids);
     free(s->fold);
+    free(s->phash);
+    free(s->phash_stamp);
     free(s);
 }
 
@@ -1001,16 +1059,21 @@ static void affix_walk(struct walk *w, const struct affix *a, const char *v, siz
     }
 }
 
-/* Floating globs: probes every substring of the value whose length is a
- * key length present (at most INFIX_MAX lengths), verifying hits. */
-static void infix_walk(struct walk *w, const struct affix *a, const char *v, size_t vlen)
+/* Floating globs: at every position of the value whose first two bytes
+ * may start a key, probes the substring of every key length present (at
+ * most INFIX_MAX lengths), verifying hits. */
+static void infix_walk(struct walk *w, const struct fm *fm, const char *v, size_t vlen)
 {
-    for (uint32_t i = 0; i < a->nlen && a->len[i] <= vlen; i++) {
-        size_t n = a->len[i];
-        for (size_t at = 0; at + n <= vlen; at++) {
+    const struct affix *a = &fm->wc_infix;
+    for (size_t at = 0; at < vlen; at++) {
+        uint64_t row = fm->infix_pairs[pair_row(v[at])];
+        if (!(row >> (at + 1 < vlen ? pair_row(v[at + 1]) : 0) & 1))
+            continue;
+        for (uint32_t i = 0; i < a->nlen && a->len[i] <= vlen - at; i++) {
+            size_t n = a->len[i];
             const char *k = v + at;
-            const struct sl_pat_tvec *tv =
-                sl_pat_hmap_get(&a->map, 0, k, n, sl_pat_hash8(k, n, vlen - at));
+            uint64_t h = n <= 8 ? sl_pat_hash8(k, n, vlen - at) : sl_pat_hash(k, n, 0);
+            const struct sl_pat_tvec *tv = sl_pat_hmap_get(&a->map, 0, k, n, h);
             if (!tv)
                 continue;
             for (uint32_t j = 0; j < tv->n; j++)
@@ -1079,7 +1142,7 @@ static void fm_apply(struct walk *w, const struct fm *fm)
         if (fm->wc_suffix.nlen)
             affix_walk(w, &fm->wc_suffix, f->str, f->str_len, true, true);
         if (fm->wc_infix.nlen)
-            infix_walk(w, &fm->wc_infix, f->str, f->str_len);
+            infix_walk(w, fm, f->str, f->str_len);
         if (fm->cidr.nlen) {
             char ip[129];
             size_t n = sl_pat_ip_key(f->str, f->str_len, ip);
@@ -1158,6 +1221,30 @@ static void follow_edge(struct walk *w, const struct edge *e, size_t lo, size_t 
     }
 }
 
+/* Hash of field i's path, computed once per event (only states with many
+ * edges need it, so flatten does not pay for it). */
+static uint64_t path_hash(struct walk *w, size_t i)
+{
+    struct sl_pat_scratch *s = w->s;
+    const struct sl_pat_field *f = &w->fs->f[i];
+    if (i >= s->phash_cap) {
+        uint32_t cap = s->phash_cap;
+        uint64_t *nh = NULL;
+        if (stamps_fit(&s->phash_stamp, &cap, (uint32_t)w->fs->n) != SL_OK ||
+            !(nh = realloc(s->phash, cap * sizeof(*nh)))) {
+            s->nomem = true;
+            return 0;
+        }
+        s->phash = nh;
+        s->phash_cap = cap;
+    }
+    if (s->phash_stamp[i] != s->epoch) {
+        s->phash_stamp[i] = s->epoch;
+        s->phash[i] = sl_pat_hash(f->path, f->path_len, 0);
+    }
+    return s->phash[i];
+}
+
 static void expand_state(struct walk *w, const struct sl_pat_ns *ns)
 {
     const struct sl_pat_fields *fs = w->fs;
@@ -1171,7 +1258,7 @@ static void expand_state(struct walk *w, const struct sl_pat_ns *ns)
                  hi++)
                 ;
             const struct edge *e =
-                sl_pat_hmap_get(&ns->edge_map, 0, f->path, f->path_len, f->path_hash);
+                sl_pat_hmap_get(&ns->edge_map, 0, f->path, f->path_len, path_hash(w, i));
             if (e)
                 follow_edge(w, e, i, hi);
         }
@@ -1202,6 +1289,8 @@ int sl_pat_match(const struct sl_pat_matcher *m, const struct sl_pat_fields *fs,
         /* Wrapped: old stamps could collide with the new epoch. */
         memset(s->ns_stamp, 0, s->ns_cap * sizeof(*s->ns_stamp));
         memset(s->pat_stamp, 0, s->pat_cap * sizeof(*s->pat_stamp));
+        if (s->phash_stamp)
+            memset(s->phash_stamp, 0, s->phash_cap * sizeof(*s->phash_stamp));
         s->epoch = 1;
     }
     s->sn = s->pn = s->nids = 0;

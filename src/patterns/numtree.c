@@ -204,6 +204,8 @@ void sl_pat_numix_free_arrays(size_t *mem, struct sl_pat_numix *x)
     sl_pat_dealloc(mem, x->list);
     sl_pat_dealloc(mem, x->lower);
     sl_pat_dealloc(mem, x->upper);
+    sl_pat_dealloc(mem, x->live);
+    x->live = NULL;
     x->tree_mem = x->tree = NULL;
     x->nlayers = 0;
     x->seg = NULL;
@@ -439,6 +441,11 @@ int sl_pat_numix_build(size_t *mem, struct sl_pat_numix *x)
     if (!x->seg)
         goto out;
     memcpy(x->seg, sseg, nseg * sizeof(*x->seg));
+    if (!(x->live = sl_pat_alloc(mem, (nseg + 63) / 64 * sizeof(*x->live))))
+        goto out;
+    for (uint32_t i = 0; i < nseg; i++)
+        if (x->two_in_tree || sseg[i].n || sseg[i].lo_n || sseg[i].up_at < c.nupper)
+            x->live[i / 64] |= 1ULL << (i % 64);
     x->pmax = k ? p[k - 1] : -INFINITY;
     for (uint32_t i = 0; i < c.nlower; i++)
         x->lower[i] = c.lower[i].ns;
@@ -484,6 +491,8 @@ void sl_pat_numix_stab(const struct sl_pat_numix *x, double v, sl_pat_emit_fn em
         /* idx: the first endpoint >= v. */
         seg = x->tree[idx] == v ? 2 * idx + 1 : 2 * idx;
     }
+    if (!(x->live[seg / 64] >> (seg % 64) & 1))
+        return; /* no range holds v: the segment's record stays unread */
     const struct sl_pat_nseg *s = &x->seg[seg];
     for (uint32_t i = 0; i < s->lo_n; i++)
         emit(ctx, x->lower[i]);

@@ -17,16 +17,26 @@ void *sl_pat_realloc(size_t *mem, void *p, size_t n);
 void sl_pat_dealloc(size_t *mem, void *p);
 char *sl_pat_memdup(size_t *mem, const char *s, size_t n); /* NUL-terminated */
 
+/* Keyed hash of short byte strings (wyhash's construction: one 64x64->128
+ * multiply per 16 bytes plus two to finish), used by every hash map of the
+ * engine and by the matcher for field paths. */
 uint64_t sl_pat_hash(const void *p, size_t n, uint64_t seed);
 
-static inline uint64_t sl_pat_mix(uint64_t x)
+#define SL_PAT_K0 0xa0761d6478bd642fULL
+#define SL_PAT_K1 0xe7037ed1a0b428dbULL
+#define SL_PAT_K2 0x8ebc6af09c88c6e3ULL
+
+static inline uint64_t sl_pat_mum(uint64_t a, uint64_t b)
 {
-    x ^= x >> 32;
-    x *= 0xd6e8feb86659fd93ULL;
-    x ^= x >> 32;
-    x *= 0xd6e8feb86659fd93ULL;
-    x ^= x >> 32;
-    return x;
+    __uint128_t r = (__uint128_t)a * b;
+    return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+/* Final step of sl_pat_hash: a and b are the last (up to) 16 bytes. */
+static inline uint64_t sl_pat_hash_fin(uint64_t a, uint64_t b, size_t n, uint64_t seed)
+{
+    uint64_t s = sl_pat_mum(seed ^ SL_PAT_K0, SL_PAT_K2);
+    return sl_pat_mum(SL_PAT_K1 ^ n, sl_pat_mum(a ^ SL_PAT_K1, b ^ s));
 }
 
 /* sl_pat_hash(p, n, 0) for 1 <= n <= 8, inlined; avail is how many bytes
@@ -46,10 +56,7 @@ static inline uint64_t sl_pat_hash8(const char *p, size_t n, size_t avail)
         for (size_t i = 0; i < n; i++)
             w |= (uint64_t)(unsigned char)p[i] << (8 * i);
     }
-    uint64_t h = n * 0x9e3779b97f4a7c15ULL;
-    if (n == 8)
-        return sl_pat_mix(sl_pat_mix(h ^ w) + 0x9e3779b97f4a7c15ULL);
-    return sl_pat_mix(h ^ w ^ ((uint64_t)n << 56));
+    return sl_pat_hash_fin(w, 0, n, 0);
 }
 
 /* ---- Normalised patterns ---------------------------------------------- */
@@ -237,6 +244,9 @@ struct sl_pat_numix {
     uint32_t layer[8], nlayers; /* layer[0]: leaves (sorted endpoints) */
     double pmax;                /* greatest endpoint */
     struct sl_pat_nseg *seg;    /* 2i: just below endpoint i, 2i+1: at it, 2k: above all */
+    uint64_t *live;             /* bit per segment: some range holds it (a
+                                 * bitmap of 1/8 of seg's size, likely cached,
+                                 * so values in no range cost one fewer miss) */
     struct sl_pat_ns **list, **lower, **upper;
     uint32_t k, nlower, nupper;
     bool two_in_tree;

@@ -36,6 +36,8 @@ struct sl_pat_error {
 
 /* ---- Flattened events ------------------------------------------------- */
 
+struct sl_pat_skey; /* flatten's sort record (private) */
+
 enum sl_pat_vtype {
     SL_PAT_STRING,
     SL_PAT_NUMBER,
@@ -59,14 +61,14 @@ struct sl_pat_field {
     const char *path;
     const char *str;
     double num;
-    uint64_t path_hash;
     uint32_t path_len, str_len;
     uint32_t trail, ntrail; /* this field's arrays: fields->trail[trail..] */
     enum sl_pat_vtype type;
 };
 
 /* Reusable buffer of flattened fields, sorted by path (byte order, then by
- * document order). Zero-initialise, or use sl_pat_fields_init. */
+ * document order). Zero-initialise, or use sl_pat_fields_init. Reusing one
+ * for every event means flatten allocates nothing once it has grown. */
 struct sl_pat_fields {
     struct sl_pat_field *f;
     size_t n, cap;
@@ -75,6 +77,16 @@ struct sl_pat_fields {
     char *buf; /* paths and strings */
     size_t buf_len, buf_cap;
     uint32_t narrays;
+    /* Private to flatten: the current path, the enclosing arrays, sort keys
+     * and a second field array to permute into. */
+    char *path;
+    size_t path_cap;
+    struct sl_pat_arrpos *stack;
+    size_t stack_cap;
+    struct sl_pat_skey *keys;
+    size_t keys_cap;
+    struct sl_pat_field *spare;
+    size_t spare_cap;
 };
 
 void sl_pat_fields_init(struct sl_pat_fields *fs);

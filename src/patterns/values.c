@@ -47,23 +47,29 @@ char *sl_pat_memdup(size_t *mem, const char *s, size_t n)
     return p;
 }
 
-#define mix sl_pat_mix
-
 uint64_t sl_pat_hash(const void *p, size_t n, uint64_t seed)
 {
     const unsigned char *b = p;
-    uint64_t h = seed ^ (n * 0x9e3779b97f4a7c15ULL);
-    while (n >= 8) {
-        uint64_t w;
-        memcpy(&w, b, 8);
-        h = mix(h ^ w) + 0x9e3779b97f4a7c15ULL;
-        b += 8;
-        n -= 8;
+    uint64_t x = 0, y = 0;
+    if (n <= 8) {
+        if (n)
+            memcpy(&x, b, n); /* the n bytes, zero-extended, as sl_pat_hash8 */
+    } else if (n <= 16) {
+        memcpy(&x, b, 8);
+        memcpy(&y, b + n - 8, 8);
+    } else {
+        size_t left = n;
+        uint64_t s = seed;
+        for (; left > 16; b += 16, left -= 16) {
+            memcpy(&x, b, 8);
+            memcpy(&y, b + 8, 8);
+            s = sl_pat_mum(x ^ SL_PAT_K1, y ^ s ^ SL_PAT_K2);
+        }
+        memcpy(&x, b + left - 16, 8); /* the last 16 bytes, overlapping */
+        memcpy(&y, b + left - 8, 8);
+        seed = s;
     }
-    uint64_t w = 0;
-    if (n)
-        memcpy(&w, b, n);
-    return mix(h ^ w ^ ((uint64_t)n << 56));
+    return sl_pat_hash_fin(x, y, n, seed);
 }
 
 void sl_pat_num_key(double v, char out[8])

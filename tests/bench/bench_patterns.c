@@ -2,14 +2,20 @@
  * 100,000 patterns of each operator kind, on ~1 KB EventBridge-style
  * events, next to the reference evaluator of the unit tests.
  *
- *   bench_patterns [seconds-per-measurement [kind [N]]]   (default 0.3, all)
+ *   bench_patterns [seconds-per-measurement [kind [N]]]   (default 0.2, all)
  *
- * The match rate is the best of three runs of the given length (the
- * machine is shared: the best run is the one least disturbed).
+ * The machine is shared, so each rate is measured in short chunks of work
+ * (tens of microseconds) and computed from the median chunk time (a chunk
+ * during which the thread lost the core is an outlier, not an average),
+ * and each is the median of ROUNDS such measurements. The sizes of a kind
+ * are measured round-robin, so the machine's slow spells hit them alike.
  *
- * "match" is sl_pat_match on events flattened beforehand; "flat+match"
- * adds sl_pat_flatten from the parsed json_t; neither includes JSON text
- * parsing. The reference evaluates every pattern on the parsed event. */
+ * "match" is sl_pat_match on events flattened beforehand (chunks of 256).
+ * "flat+match" adds sl_pat_flatten on events as they arrive: chunks of
+ * CHUNK events are parsed from JSON text (not timed), then flattened and
+ * matched (timed). "parse+f+m" is the whole path from JSON text:
+ * json_loadb, flatten, match, json_decref. The reference evaluates every
+ * pattern on the parsed event. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +25,10 @@
 #include "tests/unit/test_patterns_ref.h"
 
 #define NEVENTS 1024
+#define CHUNK 32
+#define ROUNDS 5
+#define NSIZES 4
+#define MAXCHUNKS 200000
 #define SPACE 1000000 /* values are drawn from [0, SPACE): ~N/SPACE hits per event */
 
 static uint64_t rng = 88172645463325252ULL;
@@ -101,8 +111,8 @@ static json_t *make_pattern(enum kind k, unsigned i)
     case NUMERIC:
         return json_pack("{s{s[{s[sisi]}]}}", "detail", "latency", "numeric", ">=",
                          (json_int_t)i * 10, "<", (json_int_t)i * 10 + 5);
-    case CIDR:
-        snprintf(b, sizeof(b), "%u.%u.%u.0/24", 10 + i / 65536, (i / 256) % 256, i % 256);
+    case CIDR: /* i: one of the 2^20 /28 blocks of 10.0.0.0/8 */
+        snprintf(b, sizeof(b), "10.%u.%u.%u/28", (i >> 12) & 255, (i >> 4) & 255, (i & 15) << 4);
         return json_pack("{s{s[{ss}]}}", "detail", "ip", "cidr", b);
     case ANYBUT:
         snprintf(b, sizeof(b), "svc-%u", i);
@@ -116,9 +126,107 @@ static json_t *make_pattern(enum kind k, unsigned i)
     }
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median_of_rounds(double *v)
+{
+    qsort(v, ROUNDS, sizeof(*v), cmp_double);
+    return v[ROUNDS / 2];
+}
+
+/* One pattern count of a kind: its matcher and measurements. */
+struct size_run {
+    unsigned n;
+    struct sl_pat_matcher *m;
+    json_t **pats;
+    double build;
+    long ev, hits;
+    double match[ROUNDS], flat[ROUNDS], parse[ROUNDS];
+};
+
+static char *texts[NEVENTS];
+static size_t text_len[NEVENTS];
+static double chunk_time[MAXCHUNKS];
+
+/* Events/s from the median of nchunks chunk times of per events each. */
+static double rate_of(int nchunks, int per)
+{
+    qsort(chunk_time, (size_t)nchunks, sizeof(double), cmp_double);
+    return per / chunk_time[nchunks / 2];
+}
+
+/* sl_pat_match over pre-flattened events. */
+static double run_match(struct sl_pat_matcher *m, struct sl_pat_scratch *s,
+                        const struct sl_pat_fields *fs, double budget, long *ev, long *hits)
+{
+    int c = 0;
+    double start = now();
+    do {
+        double t0 = now();
+        for (int r = 0; r < 256; r++, (*ev)++) {
+            const uint64_t *ids;
+            size_t nids;
+            sl_pat_match(m, &fs[*ev % NEVENTS], s, &ids, &nids);
+            *hits += (long)nids;
+        }
+        chunk_time[c++] = now() - t0;
+    } while (now() - start < budget && c < MAXCHUNKS);
+    return rate_of(c, 256);
+}
+
+/* Flatten + match on freshly parsed events. */
+static double run_flatten_match(struct sl_pat_matcher *m, struct sl_pat_scratch *s,
+                                struct sl_pat_fields *tmp, double budget, long *next)
+{
+    int c = 0;
+    json_t *batch[CHUNK];
+    double start = now();
+    do {
+        for (int b = 0; b < CHUNK; b++, (*next)++)
+            batch[b] = json_loadb(texts[*next % NEVENTS], text_len[*next % NEVENTS], 0, NULL);
+        double t0 = now();
+        for (int b = 0; b < CHUNK; b++) {
+            const uint64_t *ids;
+            size_t nids;
+            sl_pat_flatten(batch[b], tmp);
+            sl_pat_match(m, tmp, s, &ids, &nids);
+        }
+        chunk_time[c++] = now() - t0;
+        for (int b = 0; b < CHUNK; b++)
+            json_decref(batch[b]);
+    } while (now() - start < budget && c < MAXCHUNKS);
+    return rate_of(c, CHUNK);
+}
+
+/* From JSON text to matched ids. */
+static double run_parse_flatten_match(struct sl_pat_matcher *m, struct sl_pat_scratch *s,
+                                      struct sl_pat_fields *tmp, double budget, long *next)
+{
+    int c = 0;
+    double start = now();
+    do {
+        double t0 = now();
+        for (int r = 0; r < 16; r++, (*next)++) {
+            const uint64_t *ids;
+            size_t nids;
+            json_t *e =
+                json_loadb(texts[*next % NEVENTS], text_len[*next % NEVENTS], 0, NULL);
+            sl_pat_flatten(e, tmp);
+            sl_pat_match(m, tmp, s, &ids, &nids);
+            json_decref(e);
+        }
+        chunk_time[c++] = now() - t0;
+    } while (now() - start < budget && c < MAXCHUNKS);
+    return rate_of(c, 16);
+}
+
 int main(int argc, char **argv)
 {
-    double budget = argc > 1 ? atof(argv[1]) : 0.3;
+    double budget = argc > 1 ? atof(argv[1]) : 0.2;
     const char *only_kind = argc > 2 ? argv[2] : NULL;
     unsigned only_n = argc > 3 ? (unsigned)atoi(argv[3]) : 0;
     json_t *events[NEVENTS];
@@ -126,91 +234,79 @@ int main(int argc, char **argv)
     size_t bytes = 0;
     for (int i = 0; i < NEVENTS; i++) {
         events[i] = make_event();
-        char *t = json_dumps(events[i], JSON_COMPACT);
-        bytes += strlen(t);
-        free(t);
+        texts[i] = json_dumps(events[i], JSON_COMPACT);
+        text_len[i] = strlen(texts[i]);
+        bytes += text_len[i];
         sl_pat_fields_init(&fs[i]);
         sl_pat_flatten(events[i], &fs[i]);
     }
     printf("events: %d distinct, %zu bytes of JSON on average, %zu fields each\n", NEVENTS,
            bytes / NEVENTS, fs[0].n);
-    printf("%-19s %7s %9s %10s %12s %12s %12s %9s %8s\n", "kind", "N", "B/pattern", "build s",
-           "match ev/s", "flat+m ev/s", "ref ev/s", "ratio", "hits/ev");
-    const unsigned sizes[] = {1, 100, 10000, 100000};
+    printf("%-19s %7s %9s %8s %11s %11s %11s %10s %9s %8s\n", "kind", "N", "B/pattern",
+           "build s", "match ev/s", "flat+m ev/s", "parse+f+m", "ref ev/s", "ratio", "hits/ev");
+    const unsigned sizes[NSIZES] = {1, 100, 10000, 100000};
     struct sl_pat_scratch *s = sl_pat_scratch_new();
     struct sl_pat_fields tmp;
     sl_pat_fields_init(&tmp);
+    long next = 0;
     for (int k = 0; k < NKINDS; k++) {
         if (only_kind && strcmp(only_kind, kind_name[k]))
             continue;
-        for (int z = 0; z < 4; z++) {
-            unsigned n = sizes[z];
-            if (only_n && n != only_n)
+        /* Every size of a kind is built first and measured round-robin, so
+         * a slow spell of the machine hits all sizes alike. */
+        struct size_run runs[NSIZES] = {0}, *r;
+        for (int z = 0; z < NSIZES; z++) {
+            r = &runs[z];
+            r->n = sizes[z];
+            if (only_n && r->n != only_n)
                 continue;
-            struct sl_pat_matcher *m = sl_pat_matcher_new();
-            json_t **pats = malloc(n * sizeof(*pats));
+            r->m = sl_pat_matcher_new();
+            r->pats = malloc(r->n * sizeof(*r->pats));
             double t0 = now();
-            for (unsigned i = 0; i < n; i++) {
+            for (unsigned i = 0; i < r->n; i++) {
                 /* Spread ids over the value space so hits stay ~N/SPACE. */
-                unsigned v = (unsigned)((uint64_t)i * SPACE / n);
-                if (k == CIDR || k == NUMERIC)
-                    v = (unsigned)((uint64_t)i * (k == CIDR ? 65536 : SPACE) / n);
-                pats[i] = make_pattern((enum kind)k, v);
+                unsigned v = (unsigned)((uint64_t)i * (k == CIDR ? 1u << 20 : SPACE) / r->n);
+                r->pats[i] = make_pattern((enum kind)k, v);
                 struct sl_pat_error err;
-                struct sl_pat_pattern *p = sl_pat_compile_json(pats[i], SL_PAT_EVENTBRIDGE, &err);
-                if (!p || sl_pat_matcher_add(m, i, p) != SL_OK) {
+                struct sl_pat_pattern *p =
+                    sl_pat_compile_json(r->pats[i], SL_PAT_EVENTBRIDGE, &err);
+                if (!p || sl_pat_matcher_add(r->m, i, p) != SL_OK) {
                     fprintf(stderr, "pattern %u: %s\n", i, err.message);
                     return 1;
                 }
                 sl_pat_free(p);
             }
-            double build = now() - t0;
-            /* Compiled matcher on pre-flattened events. */
-            long ev = 0, hits = 0;
-            double t1, rate = 0;
-            for (int rep = 0; rep < 3; rep++) {
-                long ev1 = 0;
-                t0 = now();
-                do {
-                    for (int r = 0; r < 256; r++, ev1++, ev++) {
-                        const uint64_t *ids;
-                        size_t nids;
-                        sl_pat_match(m, &fs[ev % NEVENTS], s, &ids, &nids);
-                        hits += (long)nids;
-                    }
-                } while ((t1 = now()) - t0 < budget);
-                if ((double)ev1 / (t1 - t0) > rate)
-                    rate = (double)ev1 / (t1 - t0);
+            r->build = now() - t0;
+        }
+        for (int round = 0; round < ROUNDS; round++)
+            for (r = runs; r < runs + NSIZES; r++) {
+                if (!r->m)
+                    continue;
+                r->match[round] = run_match(r->m, s, fs, budget, &r->ev, &r->hits);
+                r->flat[round] = run_flatten_match(r->m, s, &tmp, budget, &next);
+                r->parse[round] = run_parse_flatten_match(r->m, s, &tmp, budget, &next);
             }
-            /* Flatten + match from the parsed event. */
-            long ev2 = 0;
-            t0 = now();
-            do {
-                for (int r = 0; r < 64; r++, ev2++) {
-                    const uint64_t *ids;
-                    size_t nids;
-                    sl_pat_flatten(events[ev2 % NEVENTS], &tmp);
-                    sl_pat_match(m, &tmp, s, &ids, &nids);
-                }
-            } while ((t1 = now()) - t0 < budget);
-            double rate2 = (double)ev2 / (t1 - t0);
+        for (r = runs; r < runs + NSIZES; r++) {
+            if (!r->m)
+                continue;
             /* Reference: every pattern against the event, at least one event. */
             long ev3 = 0;
-            t0 = now();
+            double t0 = now(), t1;
             do {
-                for (unsigned i = 0; i < n; i++)
-                    ref_match(pats[i], events[ev3 % NEVENTS]);
+                for (unsigned i = 0; i < r->n; i++)
+                    ref_match(r->pats[i], events[ev3 % NEVENTS]);
                 ev3++;
             } while ((t1 = now()) - t0 < budget);
-            double rate3 = (double)ev3 / (t1 - t0);
-            printf("%-19s %7u %9zu %10.3f %12.0f %12.0f %12.1f %8.0fx %8.3f\n", kind_name[k], n,
-                   sl_pat_matcher_memory(m) / n, build, rate, rate2, rate3, rate / rate3,
-                   (double)hits / (double)ev);
+            double ref = (double)ev3 / (t1 - t0), rate = median_of_rounds(r->match);
+            printf("%-19s %7u %9zu %8.3f %11.0f %11.0f %11.0f %10.1f %8.0fx %8.3f\n",
+                   kind_name[k], r->n, sl_pat_matcher_memory(r->m) / r->n, r->build, rate,
+                   median_of_rounds(r->flat), median_of_rounds(r->parse), ref, rate / ref,
+                   (double)r->hits / (double)r->ev);
             fflush(stdout);
-            for (unsigned i = 0; i < n; i++)
-                json_decref(pats[i]);
-            free(pats);
-            sl_pat_matcher_free(m);
+            for (unsigned i = 0; i < r->n; i++)
+                json_decref(r->pats[i]);
+            free(r->pats);
+            sl_pat_matcher_free(r->m);
         }
     }
     printf("* anything-but and exists patterns each also carry an exact \"source\" "
@@ -220,6 +316,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < NEVENTS; i++) {
         sl_pat_fields_free(&fs[i]);
         json_decref(events[i]);
+        free(texts[i]);
     }
     return 0;
 }

@@ -306,6 +306,99 @@ static void test_flatten_sorted(void **state)
     json_decref(ev);
 }
 
+/* Flatten's order on keys that trip a sort on words: keys that are
+ * prefixes of others, characters below '.', long shared prefixes, dotted
+ * keys and arrays of objects, against a plain listing sorted by qsort. */
+struct leaf {
+    char path[96];
+    char val[64];
+    int doc;
+};
+
+static int nleaves;
+
+static void list_leaves(const json_t *v, const char *path, struct leaf *out)
+{
+    if (json_is_object(v)) {
+        const char *k;
+        const json_t *c;
+        json_object_foreach((json_t *)v, k, c) {
+            char p[96];
+            snprintf(p, sizeof(p), "%s%s%s", path, *path ? "." : "", k);
+            list_leaves(c, p, out);
+        }
+    } else if (json_is_array(v)) {
+        size_t i;
+        const json_t *c;
+        json_array_foreach((json_t *)v, i, c) list_leaves(c, path, out);
+    } else {
+        struct leaf *l = &out[nleaves];
+        snprintf(l->path, sizeof(l->path), "%s", path);
+        snprintf(l->val, sizeof(l->val), "%s",
+                 json_is_string(v) ? json_string_value(v) : json_is_null(v) ? "<null>" : "<n>");
+        l->doc = nleaves++;
+    }
+}
+
+static int leaf_cmp(const void *a, const void *b)
+{
+    const struct leaf *x = a, *y = b;
+    int c = strcmp(x->path, y->path);
+    return c ? c : x->doc - y->doc;
+}
+
+static void test_flatten_order(void **state)
+{
+    (void)state;
+    static const char *keys[] = {"a", "a-b", "a b", "ab", "a!", "", "b", "detail",
+                                 "detail-type", "longer-than-sixteen-bytes",
+                                 "longer-than-sixteen-bytez", "longer-than-sixteen", "x.y", "x"};
+    const int nk = (int)(sizeof(keys) / sizeof(keys[0]));
+    uint64_t r = 12345;
+    for (int t = 0; t < 300; t++) {
+        json_t *ev = json_object();
+        for (int i = 0; i < 12; i++) {
+            r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+            const char *k = keys[(r >> 33) % (uint64_t)nk];
+            json_t *inner = json_object();
+            json_object_set_new(inner, keys[(r >> 45) % (uint64_t)nk], json_string("v"));
+            json_object_set_new(inner, keys[(r >> 20) % (uint64_t)nk], json_null());
+            switch ((r >> 60) % 4) {
+            case 0:
+                json_object_set_new(ev, k, json_string(keys[(r >> 10) % (uint64_t)nk]));
+                json_decref(inner);
+                break;
+            case 1:
+                json_object_set_new(ev, k, inner);
+                break;
+            case 2:
+                json_object_set_new(ev, k, json_pack("[o{ss}i]", inner, keys[r % 7], "w", 3));
+                break;
+            default:
+                json_object_set_new(ev, k, json_pack("{so}", keys[(r >> 5) % (uint64_t)nk], inner));
+            }
+        }
+        struct leaf want[256];
+        nleaves = 0;
+        list_leaves(ev, "", want);
+        qsort(want, (size_t)nleaves, sizeof(want[0]), leaf_cmp);
+        struct sl_pat_fields fs;
+        sl_pat_fields_init(&fs);
+        assert_int_equal(sl_pat_flatten(ev, &fs), SL_OK);
+        assert_int_equal(fs.n, nleaves);
+        for (size_t i = 0; i < fs.n; i++) {
+            assert_string_equal(fs.f[i].path, want[i].path);
+            assert_int_equal(fs.f[i].path_len, strlen(want[i].path));
+            const char *v = fs.f[i].type == SL_PAT_STRING ? fs.f[i].str
+                            : fs.f[i].type == SL_PAT_NULL ? "<null>"
+                                                          : "<n>";
+            assert_string_equal(v, want[i].val);
+        }
+        sl_pat_fields_free(&fs);
+        json_decref(ev);
+    }
+}
+
 static void test_sns_attributes(void **state)
 {
     (void)state;
@@ -336,6 +429,7 @@ int main(void)
         cmocka_unit_test(test_add_remove),
         cmocka_unit_test(test_memory_bounded),
         cmocka_unit_test(test_flatten_sorted),
+        cmocka_unit_test(test_flatten_order),
         cmocka_unit_test(test_sns_attributes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
