@@ -10,6 +10,7 @@
 #include "src/err.h"
 #include "src/uuid.h"
 #include "src/log.h"
+#include "src/sns/gateway.h"
 #include "src/sqs/gateway.h"
 
 static void serve(struct sl_gateway *g, struct sl_http_exchange *x,
@@ -74,6 +75,13 @@ int sl_gateway_init(struct sl_gateway *g, struct sl_node *node, uv_loop_t *loop,
     if (sl_aws_registry_add(g->registry, sl_sqs_gw_service(g->sqs), errmsg, errmsg_len) != 0) {
         goto err_after_sqs;
     }
+    if (sl_sns_gw_new(&g->sns, node, g->sqs) != SL_OK) {
+        snprintf(errmsg, errmsg_len, "out of memory");
+        goto err_after_sqs;
+    }
+    if (sl_aws_registry_add(g->registry, sl_sns_gw_service(g->sns), errmsg, errmsg_len) != 0) {
+        goto err_after_sqs;
+    }
     if (cluster_secret(secret_text, creds_path, secret) != SL_OK ||
         sl_forwarder_init(&g->forwarder, node, loop, secret, serve_local, g) != SL_OK) {
         snprintf(errmsg, errmsg_len, "cannot set up forwarding to the leader");
@@ -82,6 +90,7 @@ int sl_gateway_init(struct sl_gateway *g, struct sl_node *node, uv_loop_t *loop,
     return SL_OK;
 
 err_after_sqs:
+    sl_sns_gw_free(g->sns);
     sl_sqs_gw_close(g->sqs);
 err_after_creds:
     sl_aws_registry_free(g->registry);
@@ -92,6 +101,7 @@ err_after_creds:
 void sl_gateway_close(struct sl_gateway *g)
 {
     sl_forwarder_close(&g->forwarder);
+    sl_sns_gw_free(g->sns);
     sl_sqs_gw_close(g->sqs);
     sl_aws_registry_free(g->registry);
     sl_aws_creds_free(g->creds);

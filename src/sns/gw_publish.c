@@ -1,0 +1,532 @@
+/* Publish and PublishBatch: everything about a message that needs no
+ * state is checked here, as AWS words it; apply deduplicates and fans
+ * out. */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "src/err.h"
+#include "src/sns/gw_internal.h"
+#include "src/sns/records.h"
+#include "src/sns/sns.h"
+#include "src/sqs/gateway.h"
+#include "src/uuid.h"
+
+#define MAX_MESSAGE 262144 /* message plus attributes */
+#define MAX_ATTRIBUTES 10
+#define MAX_BATCH 10
+
+/* One message validated at the gateway. */
+struct outgoing {
+    char id[96]; /* batch entry id */
+    char message_id[37];
+    const char *message, *subject, *group, *dedup;
+    size_t message_len;
+    bool structure_json;
+    char *attrs; /* SNS shape JSON, "" when none */
+    size_t size;
+    bool failed;
+    char code[64];
+    char error[512];
+};
+
+static bool entry_fail(struct outgoing *o, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static bool entry_fail(struct outgoing *o, const char *code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(o->error, sizeof o->error, fmt, ap);
+    va_end(ap);
+    snprintf(o->code, sizeof o->code, "%s", code);
+    o->failed = true;
+    return false;
+}
+
+static bool valid_attr_name(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > 256 || name[0] == '.' || name[n - 1] == '.' || strstr(name, "..") ||
+        strncasecmp(name, "AWS.", 4) == 0 || strncasecmp(name, "Amazon.", 7) == 0) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!isalnum((unsigned char)name[i]) && name[i] != '_' && name[i] != '-' &&
+            name[i] != '.') {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool valid_number(const char *s)
+{
+    char *end;
+    if (s[0] == '\0' || isspace((unsigned char)s[0])) {
+        return false;
+    }
+    strtod(s, &end);
+    return *end == '\0';
+}
+
+/* MessageAttributes (API shape) -> SNS shape {"n":{"Type":..,"Value":..}}
+ * with AWS's checks; adds their size to o->size. */
+static bool check_attributes(const json_t *attrs, struct outgoing *o)
+{
+    o->attrs = NULL;
+    if (attrs == NULL || json_object_size(attrs) == 0) {
+        o->attrs = strdup("");
+        return o->attrs != NULL || entry_fail(o, "InternalErrorException", "out of memory");
+    }
+    if (json_object_size(attrs) > MAX_ATTRIBUTES) {
+        return entry_fail(o, "InvalidParameterException",
+                          "Invalid parameter: MessageAttributes Reason: Number of message "
+                          "attributes [%zu] exceeds the allowed maximum [%d].",
+                          json_object_size(attrs), MAX_ATTRIBUTES);
+    }
+    json_t *out = json_object();
+    const char *name;
+    json_t *a;
+    json_object_foreach((json_t *)attrs, name, a)
+    {
+        const char *type = sns_str(a, "DataType");
+        const char *sv = sns_str(a, "StringValue"), *bv = sns_str(a, "BinaryValue");
+        if (!valid_attr_name(name)) {
+            json_decref(out);
+            return entry_fail(o, "InvalidParameterValueException",
+                              "The message attribute name '%.256s' is invalid.", name);
+        }
+        if (type == NULL || type[0] == '\0') {
+            json_decref(out);
+            return entry_fail(o, "InvalidParameterValueException",
+                              "The message attribute '%.256s' must contain non-empty message "
+                              "attribute type.", name);
+        }
+        bool binary = strncmp(type, "Binary", 6) == 0, number = strncmp(type, "Number", 6) == 0;
+        if (!binary && !number && strncmp(type, "String", 6) != 0) {
+            json_decref(out);
+            return entry_fail(o, "InvalidParameterValueException",
+                              "The message attribute '%.256s' has an invalid message attribute "
+                              "type, the set of supported type prefixes is Binary, Number, and "
+                              "String.", name);
+        }
+        const char *value = binary ? bv : sv;
+        if (value == NULL || value[0] == '\0') {
+            json_decref(out);
+            return entry_fail(o, "InvalidParameterValueException",
+                              "The message attribute '%.256s' must contain non-empty message "
+                              "attribute value for message attribute type '%.64s'.", name, type);
+        }
+        if (number && !valid_number(value)) {
+            json_decref(out);
+            return entry_fail(o, "InvalidParameterValueException",
+                              "Could not cast message attribute '%.256s' value to number.", name);
+        }
+        if (strcmp(type, "String.Array") == 0) {
+            json_t *arr = json_loads(value, JSON_DECODE_ANY, NULL);
+            bool ok = json_is_array(arr);
+            json_decref(arr);
+            if (!ok) {
+                json_decref(out);
+                return entry_fail(o, "InvalidParameterValueException",
+                                  "The message attribute '%.256s' with type 'String.Array' has "
+                                  "an invalid value: it must be a JSON array.", name);
+            }
+        }
+        o->size += strlen(name) + strlen(type) + strlen(value);
+        json_object_set_new(out, name, json_pack("{s:s,s:s}", "Type", type, "Value", value));
+    }
+    o->attrs = json_dumps(out, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(out);
+    return o->attrs != NULL || entry_fail(o, "InternalErrorException", "out of memory");
+}
+
+static bool valid_id_chars(const char *s)
+{
+    for (; *s; s++) {
+        if (*s < 0x21 || *s > 0x7e) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Validates one message (Publish input or a batch entry). */
+static bool prepare(const json_t *in, bool fifo, struct outgoing *o)
+{
+    json_t *msg = json_object_get(in, "Message");
+    o->message = json_string_value(msg);
+    o->message_len = json_string_length(msg);
+    o->subject = sns_str(in, "Subject");
+    o->group = sns_str(in, "MessageGroupId");
+    o->dedup = sns_str(in, "MessageDeduplicationId");
+    const char *structure = sns_str(in, "MessageStructure");
+    sl_uuid4(o->message_id);
+    if (o->message == NULL || o->message_len == 0) {
+        return entry_fail(o, "InvalidParameterException", "Invalid parameter: Empty message");
+    }
+    if (o->subject != NULL) {
+        size_t n = strlen(o->subject);
+        bool ok = n > 0 && n < 100;
+        for (size_t i = 0; ok && i < n; i++) {
+            ok = (unsigned char)o->subject[i] >= 0x20 && o->subject[i] != 0x7f;
+        }
+        if (!ok) {
+            return entry_fail(o, "InvalidParameterException", "Invalid parameter: Subject");
+        }
+    }
+    if (structure != NULL) {
+        if (strcmp(structure, "json") != 0) {
+            return entry_fail(o, "InvalidParameterException",
+                              "Invalid parameter: MessageStructure");
+        }
+        json_t *doc = json_loadb(o->message, o->message_len, 0, NULL);
+        bool parsed = json_is_object(doc);
+        bool has_default = json_is_string(json_object_get(doc, "default"));
+        json_decref(doc);
+        if (!parsed) {
+            return entry_fail(o, "InvalidParameterException",
+                              "Invalid parameter: Message Structure - JSON message body failed "
+                              "to parse");
+        }
+        if (!has_default) {
+            return entry_fail(o, "InvalidParameterException",
+                              "Invalid parameter: Message Structure - No default entry in JSON "
+                              "message body");
+        }
+        o->structure_json = true;
+    }
+    if (fifo && (o->group == NULL || o->group[0] == '\0')) {
+        return entry_fail(o, "InvalidParameterException",
+                          "Invalid parameter: The MessageGroupId parameter is required for FIFO "
+                          "topics");
+    }
+    if (o->group != NULL && (strlen(o->group) > 128 || !valid_id_chars(o->group))) {
+        return entry_fail(o, "InvalidParameterException",
+                          "Invalid parameter: MessageGroupId Reason: MessageGroupId can only "
+                          "contain alphanumeric characters and punctuation and must be at most "
+                          "128 characters long");
+    }
+    if (o->dedup != NULL && !fifo) {
+        return entry_fail(o, "InvalidParameterException",
+                          "Invalid parameter: MessageDeduplicationId Reason: The request includes "
+                          "MessageDeduplicationId parameter that is not valid for this topic "
+                          "type");
+    }
+    if (o->dedup != NULL && (strlen(o->dedup) > 128 || !valid_id_chars(o->dedup) ||
+                             o->dedup[0] == '\0')) {
+        return entry_fail(o, "InvalidParameterException",
+                          "Invalid parameter: MessageDeduplicationId Reason: "
+                          "MessageDeduplicationId can only contain alphanumeric characters and "
+                          "punctuation and must be at most 128 characters long");
+    }
+    o->size = o->message_len;
+    if (!check_attributes(json_object_get(in, "MessageAttributes"), o)) {
+        return false;
+    }
+    if (o->size > MAX_MESSAGE) {
+        return entry_fail(o, "InvalidParameterException", "Invalid parameter: Message too long");
+    }
+    return true;
+}
+
+static void put_entry(struct sl_wbuf *w, const struct outgoing *o)
+{
+    sl_wbuf_str(w, o->message_id);
+    sl_wbuf_bytes(w, o->message, o->message_len);
+    sl_wbuf_str(w, o->subject);
+    sl_wbuf_u8(w, o->structure_json);
+    sl_wbuf_str(w, o->attrs);
+    sl_wbuf_str(w, o->group);
+    sl_wbuf_str(w, o->dedup);
+}
+
+/* The batch in progress: entries as given; `sent` indexes the ones
+ * proposed, in order. */
+struct batch {
+    struct outgoing e[MAX_BATCH];
+    unsigned n;
+    unsigned sent[MAX_BATCH];
+    unsigned n_sent;
+    bool single;
+};
+
+static void batch_free(struct sns_op *op)
+{
+    struct batch *b = op->extra;
+    for (unsigned i = 0; i < b->n; i++) {
+        free(b->e[i].attrs);
+    }
+    free(b);
+}
+
+static void wake_queues(struct sns_op *op, struct sl_rbuf *r)
+{
+    uint32_t n = sl_rbuf_u32(r);
+    for (uint32_t i = 0; i < n && sl_rbuf_ok(r, false); i++) {
+        char *account = sl_rbuf_strdup(r), *name = sl_rbuf_strdup(r);
+        uint32_t count = sl_rbuf_u32(r);
+        if (account && name && op->gw->sqs != NULL) {
+            sl_sqs_gw_wake(op->gw->sqs, account, name, count);
+        }
+        free(account);
+        free(name);
+    }
+}
+
+static json_t *failed_entry(const struct outgoing *o)
+{
+    return json_pack("{s:s,s:s,s:s,s:b}", "Id", o->id, "Code", o->code, "Message", o->error,
+                     "SenderFault", strcmp(o->code, "InternalErrorException") != 0);
+}
+
+static void published(struct sns_op *op, struct sl_result *res)
+{
+    struct batch *b = op->extra;
+    if (res->status != SL_STATUS_OK) {
+        sns_fail_result(op, res);
+        return;
+    }
+    struct sl_rbuf r;
+    sl_rbuf_init(&r, res->data, res->len);
+    uint32_t n = sl_rbuf_u32(&r);
+    json_t *ok = json_array(), *failed = json_array();
+    for (uint32_t i = 0; i < n && i < b->n_sent; i++) {
+        struct outgoing *o = &b->e[b->sent[i]];
+        if (sl_rbuf_u8(&r) == 1) {
+            char *id = sl_rbuf_strdup(&r), *seq = sl_rbuf_strdup(&r);
+            json_t *e = json_pack("{s:s,s:s}", "Id", o->id, "MessageId", id ? id : "");
+            if (seq && seq[0]) {
+                json_object_set_new(e, "SequenceNumber", json_string(seq));
+            }
+            json_array_append_new(ok, e);
+            free(id);
+            free(seq);
+        } else {
+            char *code = sl_rbuf_strdup(&r), *msg = sl_rbuf_strdup(&r);
+            entry_fail(o, code ? code : "InternalErrorException", "%s", msg ? msg : "");
+            json_array_append_new(failed, failed_entry(o));
+            free(code);
+            free(msg);
+        }
+    }
+    wake_queues(op, &r);
+    if (b->single) {
+        json_t *e = json_array_get(ok, 0);
+        if (e == NULL) {
+            struct outgoing *o = &b->e[0];
+            json_decref(ok);
+            json_decref(failed);
+            sns_fail(op, o->code, "%s", o->error);
+            return;
+        }
+        json_object_del(e, "Id");
+        json_incref(e);
+        json_decref(ok);
+        json_decref(failed);
+        sns_reply(op, e);
+        return;
+    }
+    for (unsigned i = 0; i < b->n; i++) {
+        bool proposed = false;
+        for (unsigned j = 0; j < b->n_sent; j++) {
+            proposed = proposed || b->sent[j] == i;
+        }
+        if (!proposed) {
+            json_array_append_new(failed, failed_entry(&b->e[i]));
+        }
+    }
+    sns_reply(op, json_pack("{s:o,s:o}", "Successful", ok, "Failed", failed));
+}
+
+static bool is_fifo_arn(const char *arn)
+{
+    size_t n = strlen(arn);
+    return n > 5 && strcmp(arn + n - 5, ".fifo") == 0;
+}
+
+static void propose_batch(struct sns_op *op, const char *topic)
+{
+    struct batch *b = op->extra;
+    char base[300];
+    if (b->n_sent == 0) {
+        struct sl_result none = {.status = SL_STATUS_OK};
+        uint8_t zero[8] = {0};
+        none.data = zero;
+        none.len = 8;
+        published(op, &none);
+        return;
+    }
+    struct sl_wbuf w = {0};
+    sns_base_url(op->ctx, base, sizeof base);
+    sl_wbuf_str(&w, topic);
+    sl_wbuf_str(&w, base);
+    sl_wbuf_u32(&w, b->n_sent);
+    for (unsigned i = 0; i < b->n_sent; i++) {
+        put_entry(&w, &b->e[b->sent[i]]);
+    }
+    op->type = SL_SNS_CMD(SL_SNS_PUBLISH);
+    op->done = published;
+    sns_propose(op, &w);
+}
+
+static struct batch *batch_new(struct sns_op *op)
+{
+    struct batch *b = calloc(1, sizeof *b);
+    if (b == NULL) {
+        sns_fail(op, "InternalErrorException", "out of memory");
+        return NULL;
+    }
+    op->extra = b;
+    op->cleanup = batch_free;
+    return b;
+}
+
+/* The topic a Publish names: TopicArn, or TargetArn when it is a topic.
+ * Returns NULL after answering when there is none. */
+static const char *publish_target(struct sns_op *op, bool *phone)
+{
+    const char *topic = sns_str(op->input, "TopicArn"), *target = sns_str(op->input, "TargetArn");
+    const char *number = sns_str(op->input, "PhoneNumber");
+    char region[64], account[64], name[257], id[64];
+    *phone = false;
+    if ((topic != NULL) + (target != NULL) + (number != NULL) > 1) {
+        sns_fail(op, "InvalidParameterException",
+                 "Invalid parameter: TopicArn or TargetArn Reason: Only one of TopicArn, "
+                 "TargetArn or PhoneNumber can be specified");
+        return NULL;
+    }
+    if (topic == NULL && target == NULL && number == NULL) {
+        sns_fail(op, "InvalidParameterException",
+                 "Invalid parameter: TopicArn or TargetArn Reason: no value for required "
+                 "parameter");
+        return NULL;
+    }
+    if (number != NULL) {
+        *phone = true;
+        return number;
+    }
+    const char *arn = topic ? topic : target;
+    if (!sns_arn_parse(arn, region, account, name, id) || id[0] != '\0' ||
+        strncmp(name, "app/", 4) == 0 || strncmp(name, "endpoint/", 9) == 0) {
+        if (target != NULL && strncmp(target, "arn:aws:sns:", 12) == 0) {
+            sns_fail(op, "NotFoundException", "Endpoint does not exist");
+        } else {
+            sns_fail(op, "InvalidParameterException", "Invalid parameter: %s",
+                     topic ? "TopicArn" : "TargetArn");
+        }
+        return NULL;
+    }
+    return arn;
+}
+
+void sns_gw_publish(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
+{
+    struct sns_op *op = sns_op_new(call, ctx, input);
+    bool phone;
+    const char *topic;
+    if (op == NULL || (topic = publish_target(op, &phone)) == NULL) {
+        return;
+    }
+    struct batch *b = batch_new(op);
+    if (b == NULL) {
+        return;
+    }
+    b->single = true;
+    b->n = 1;
+    if (!prepare(input, !phone && is_fifo_arn(topic), &b->e[0])) {
+        sns_fail(op, b->e[0].code, "%s", b->e[0].error);
+        return;
+    }
+    if (phone) {
+        /* SMS is accepted and not sent (docs/sns.md). */
+        sns_reply(op, json_pack("{s:s}", "MessageId", b->e[0].message_id));
+        return;
+    }
+    b->sent[0] = 0;
+    b->n_sent = 1;
+    propose_batch(op, topic);
+}
+
+static bool valid_entry_id(const char *id)
+{
+    size_t n = id ? strlen(id) : 0;
+    if (n == 0 || n > 80) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!isalnum((unsigned char)id[i]) && id[i] != '-' && id[i] != '_') {
+            return false;
+        }
+    }
+    return true;
+}
+
+void sns_gw_publish_batch(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
+{
+    struct sns_op *op = sns_op_new(call, ctx, input);
+    if (op == NULL) {
+        return;
+    }
+    const char *topic = sns_str(input, "TopicArn");
+    json_t *entries = json_object_get(input, "PublishBatchRequestEntries");
+    char region[64], account[64], name[257], id[64];
+    if (topic == NULL || !sns_arn_parse(topic, region, account, name, id) || id[0] != '\0') {
+        sns_fail(op, "InvalidParameterException", "Invalid parameter: TopicArn");
+        return;
+    }
+    if (json_array_size(entries) == 0) {
+        sns_fail(op, "EmptyBatchRequestException",
+                 "The batch request doesn't contain any entries");
+        return;
+    }
+    if (json_array_size(entries) > MAX_BATCH) {
+        sns_fail(op, "TooManyEntriesInBatchRequestException",
+                 "The batch request contains more entries than permissible.");
+        return;
+    }
+    size_t i;
+    json_t *e;
+    json_array_foreach(entries, i, e)
+    {
+        const char *eid = sns_str(e, "Id");
+        if (!valid_entry_id(eid)) {
+            sns_fail(op, "InvalidBatchEntryIdException",
+                     "A batch entry id can only contain alphanumeric characters, hyphens and "
+                     "underscores. It can be at most 80 letters long.");
+            return;
+        }
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(eid, sns_str(json_array_get(entries, j), "Id")) == 0) {
+                sns_fail(op, "BatchEntryIdsNotDistinctException",
+                         "Two or more batch entries in the request have the same Id.");
+                return;
+            }
+        }
+    }
+    struct batch *b = batch_new(op);
+    if (b == NULL) {
+        return;
+    }
+    size_t total = 0;
+    bool fifo = is_fifo_arn(topic);
+    json_array_foreach(entries, i, e)
+    {
+        struct outgoing *o = &b->e[b->n++];
+        snprintf(o->id, sizeof o->id, "%s", sns_str(e, "Id"));
+        if (prepare(e, fifo, o)) {
+            b->sent[b->n_sent++] = (unsigned)i;
+        }
+        total += o->size;
+    }
+    if (total > MAX_MESSAGE) {
+        sns_fail(op, "BatchRequestTooLongException",
+                 "The length of all the messages put together is more than the limit.");
+        return;
+    }
+    propose_batch(op, topic);
+}
