@@ -12,6 +12,7 @@
 #include "api/aws/model.h"
 #include "raft/node.h"
 #include "src/err.h"
+#include "src/sns/commands.h"
 #include "src/sns/gw_internal.h"
 #include "src/sns/sns.h"
 #include "storage/txn.h"
@@ -117,11 +118,8 @@ void sns_fail(struct sns_op *op, const char *code, const char *fmt, ...)
 
 void sns_fail_result(struct sns_op *op, const struct sl_result *res)
 {
-    struct sl_rbuf r;
-    sl_rbuf_init(&r, res->data, res->len);
-    char *code = res->status == SL_SNS_STATUS_ERROR ? sl_rbuf_strdup(&r) : NULL;
-    char *msg = code ? sl_rbuf_strdup(&r) : NULL;
-    if (code == NULL || msg == NULL) {
+    char *code, *msg;
+    if (!sl_sns_result_error(res, &code, &msg)) {
         sns_fail(op, "InternalErrorException", "the command was rejected (status %d)",
                  res->status);
     } else {
@@ -230,14 +228,38 @@ void sns_token(char *out, size_t hex_len)
     out[2 * n] = '\0';
 }
 
-void sns_put_attr_map(struct sl_wbuf *w, const json_t *map)
+struct sns_kv *sns_kvs_of_map(const json_t *map, unsigned *n)
 {
     const char *k;
     json_t *v;
-    sl_wbuf_u32(w, (uint32_t)json_object_size(map));
+    *n = 0;
+    struct sns_kv *kv = calloc(json_object_size(map) + 1, sizeof *kv);
     json_object_foreach((json_t *)map, k, v)
     {
-        sl_wbuf_str(w, k);
-        sl_wbuf_str(w, json_is_string(v) ? json_string_value(v) : "");
+        if (kv != NULL) {
+            kv[*n].name = (char *)k;
+            kv[*n].value = (char *)(json_is_string(v) ? json_string_value(v) : "");
+            (*n)++;
+        }
     }
+    return kv;
+}
+
+struct sns_kv *sns_kvs_of_tags(const json_t *tags, bool values, unsigned *n)
+{
+    size_t i;
+    json_t *t;
+    *n = 0;
+    struct sns_kv *kv = calloc(json_array_size(tags) + 1, sizeof *kv);
+    json_array_foreach((json_t *)tags, i, t)
+    {
+        const char *k = values ? sns_str(t, "Key") : json_string_value(t);
+        const char *v = values ? sns_str(t, "Value") : "";
+        if (kv != NULL && k != NULL) {
+            kv[*n].name = (char *)k;
+            kv[*n].value = (char *)(v ? v : "");
+            (*n)++;
+        }
+    }
+    return kv;
 }

@@ -9,6 +9,7 @@
 #include "api/aws/call.h"
 #include "api/aws/registry.h"
 #include "src/service.h"
+#include "src/sns/records.h"
 #include "src/wire.h"
 
 struct sl_node;
@@ -54,8 +55,11 @@ const char *sns_str(const json_t *input, const char *member);
 void sns_base_url(const sl_aws_ctx *ctx, char *out, size_t cap);
 /* A random hex token of hex_len digits. */
 void sns_token(char *out, size_t hex_len);
-/* An attribute map input member as sorted (name, value) pairs in w. */
-void sns_put_attr_map(struct sl_wbuf *w, const json_t *map);
+/* A map input member ({"name": "value"}), or a list of tags
+ * ([{"Key","Value"}], or keys only when values is false), as kv pairs
+ * borrowing the JSON's strings: free only the array. NULL when empty. */
+struct sns_kv *sns_kvs_of_map(const json_t *map, unsigned *n);
+struct sns_kv *sns_kvs_of_tags(const json_t *tags, bool values, unsigned *n);
 
 void sns_gw_create_topic(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input);
 void sns_gw_delete_topic(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input);

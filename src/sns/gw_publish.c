@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "src/err.h"
+#include "src/sns/commands.h"
 #include "src/sns/gw_internal.h"
 #include "src/sns/records.h"
 #include "src/sns/sns.h"
@@ -234,17 +235,6 @@ static bool prepare(const json_t *in, bool fifo, struct outgoing *o)
     return true;
 }
 
-static void put_entry(struct sl_wbuf *w, const struct outgoing *o)
-{
-    sl_wbuf_str(w, o->message_id);
-    sl_wbuf_bytes(w, o->message, o->message_len);
-    sl_wbuf_str(w, o->subject);
-    sl_wbuf_u8(w, o->structure_json);
-    sl_wbuf_str(w, o->attrs);
-    sl_wbuf_str(w, o->group);
-    sl_wbuf_str(w, o->dedup);
-}
-
 /* The batch in progress: entries as given; `sent` indexes the ones
  * proposed, in order. */
 struct batch {
@@ -264,20 +254,6 @@ static void batch_free(struct sns_op *op)
     free(b);
 }
 
-static void wake_queues(struct sns_op *op, struct sl_rbuf *r)
-{
-    uint32_t n = sl_rbuf_u32(r);
-    for (uint32_t i = 0; i < n && sl_rbuf_ok(r, false); i++) {
-        char *account = sl_rbuf_strdup(r), *name = sl_rbuf_strdup(r);
-        uint32_t count = sl_rbuf_u32(r);
-        if (account && name && op->gw->sqs != NULL) {
-            sl_sqs_gw_wake(op->gw->sqs, account, name, count);
-        }
-        free(account);
-        free(name);
-    }
-}
-
 static json_t *failed_entry(const struct outgoing *o)
 {
     return json_pack("{s:s,s:s,s:s,s:b}", "Id", o->id, "Code", o->code, "Message", o->error,
@@ -291,30 +267,32 @@ static void published(struct sns_op *op, struct sl_result *res)
         sns_fail_result(op, res);
         return;
     }
-    struct sl_rbuf r;
-    sl_rbuf_init(&r, res->data, res->len);
-    uint32_t n = sl_rbuf_u32(&r);
+    struct sl_sns_published p[MAX_BATCH];
+    struct sl_sns_wake wakes[256];
+    unsigned n, nw;
+    if (sl_sns_publish_decode(res, p, &n, MAX_BATCH, wakes, &nw, 256) != SL_OK) {
+        sl_sns_published_free(p, n, wakes, nw);
+        sns_fail(op, "InternalErrorException", "malformed publish result");
+        return;
+    }
     json_t *ok = json_array(), *failed = json_array();
-    for (uint32_t i = 0; i < n && i < b->n_sent; i++) {
+    for (unsigned i = 0; i < n && i < b->n_sent; i++) {
         struct outgoing *o = &b->e[b->sent[i]];
-        if (sl_rbuf_u8(&r) == 1) {
-            char *id = sl_rbuf_strdup(&r), *seq = sl_rbuf_strdup(&r);
-            json_t *e = json_pack("{s:s,s:s}", "Id", o->id, "MessageId", id ? id : "");
-            if (seq && seq[0]) {
-                json_object_set_new(e, "SequenceNumber", json_string(seq));
+        if (p[i].ok) {
+            json_t *e = json_pack("{s:s,s:s}", "Id", o->id, "MessageId", p[i].message_id);
+            if (p[i].seq[0]) {
+                json_object_set_new(e, "SequenceNumber", json_string(p[i].seq));
             }
             json_array_append_new(ok, e);
-            free(id);
-            free(seq);
         } else {
-            char *code = sl_rbuf_strdup(&r), *msg = sl_rbuf_strdup(&r);
-            entry_fail(o, code ? code : "InternalErrorException", "%s", msg ? msg : "");
+            entry_fail(o, p[i].code, "%s", p[i].message);
             json_array_append_new(failed, failed_entry(o));
-            free(code);
-            free(msg);
         }
     }
-    wake_queues(op, &r);
+    for (unsigned i = 0; i < nw && op->gw->sqs != NULL; i++) {
+        sl_sqs_gw_wake(op->gw->sqs, wakes[i].account, wakes[i].queue, wakes[i].count);
+    }
+    sl_sns_published_free(p, n, wakes, nw);
     if (b->single) {
         json_t *e = json_array_get(ok, 0);
         if (e == NULL) {
@@ -362,13 +340,18 @@ static void propose_batch(struct sns_op *op, const char *topic)
         return;
     }
     struct sl_wbuf w = {0};
+    struct sl_sns_message m[MAX_BATCH];
     sns_base_url(op->ctx, base, sizeof base);
-    sl_wbuf_str(&w, topic);
-    sl_wbuf_str(&w, base);
-    sl_wbuf_u32(&w, b->n_sent);
     for (unsigned i = 0; i < b->n_sent; i++) {
-        put_entry(&w, &b->e[b->sent[i]]);
+        const struct outgoing *o = &b->e[b->sent[i]];
+        m[i] = (struct sl_sns_message){.message_id = o->message_id, .message = o->message,
+                                       .message_len = o->message_len,
+                                       .subject = o->subject ? o->subject : "",
+                                       .structure_json = o->structure_json, .attrs = o->attrs,
+                                       .group = o->group ? o->group : "",
+                                       .dedup = o->dedup ? o->dedup : ""};
     }
+    sl_sns_cmd_publish(&w, topic, base, m, b->n_sent);
     op->type = SL_SNS_CMD(SL_SNS_PUBLISH);
     op->done = published;
     sns_propose(op, &w);

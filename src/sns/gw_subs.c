@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "src/err.h"
+#include "src/sns/commands.h"
 #include "src/sns/gw_internal.h"
 #include "src/sns/keys.h"
 #include "src/sns/records.h"
@@ -174,14 +175,13 @@ void sns_gw_subscribe(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
     sns_token(token, TOKEN_HEX);
     sns_base_url(ctx, base, sizeof base);
     struct sl_wbuf w = {0};
-    sl_wbuf_str(&w, topic);
-    sl_wbuf_str(&w, sub_id);
-    sl_wbuf_str(&w, ctx->account_id);
-    sl_wbuf_str(&w, protocol);
-    sl_wbuf_str(&w, endpoint);
-    sl_wbuf_str(&w, token);
-    sns_put_attr_map(&w, attrs);
-    sl_wbuf_str(&w, base);
+    unsigned na;
+    struct sns_kv *kv = sns_kvs_of_map(attrs, &na);
+    struct sl_sns_subscribe cmd = {.topic_arn = topic, .id = sub_id, .owner = ctx->account_id,
+                                   .protocol = protocol, .endpoint = endpoint, .token = token,
+                                   .attrs = kv, .n_attrs = na, .base_url = base};
+    sl_sns_cmd_subscribe(&w, &cmd);
+    free(kv);
     op->type = SL_SNS_CMD(SL_SNS_SUBSCRIBE);
     op->done = subscribed;
     sns_propose(op, &w);

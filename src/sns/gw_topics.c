@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "src/err.h"
+#include "src/sns/commands.h"
 #include "src/sns/gw_internal.h"
 #include "src/sns/keys.h"
 #include "src/sns/policy.h"
@@ -144,14 +145,10 @@ static bool check_tags(struct sns_op *op, const json_t *tags)
 
 static void put_tags(struct sl_wbuf *w, const json_t *tags, bool values)
 {
-    size_t i;
-    json_t *t;
-    sl_wbuf_u32(w, (uint32_t)json_array_size(tags));
-    json_array_foreach(tags, i, t)
-    {
-        sl_wbuf_str(w, values ? sns_str(t, "Key") : json_string_value(t));
-        sl_wbuf_str(w, values ? sns_str(t, "Value") : "");
-    }
+    unsigned n;
+    struct sns_kv *kv = sns_kvs_of_tags(tags, values, &n);
+    sl_sns_cmd_kvs(w, kv, n);
+    free(kv);
 }
 
 static void created(struct sns_op *op, struct sl_result *res)
@@ -223,18 +220,18 @@ void sns_gw_create_topic(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input
         }
     }
     struct sl_wbuf w = {0};
-    sl_wbuf_str(&w, ctx->account_id);
-    sl_wbuf_str(&w, ctx->region ? ctx->region : "us-east-1");
-    sl_wbuf_str(&w, name);
     /* FifoTopic=false is the default: not kept, so it compares equal. */
-    json_t *kept = json_deep_copy(attrs ? attrs : json_object());
+    json_t *kept = attrs ? json_deep_copy(attrs) : json_object();
     if (!fifo) {
         json_object_del(kept, "FifoTopic");
     }
-    sns_put_attr_map(&w, kept);
+    unsigned na, nt;
+    struct sns_kv *akv = sns_kvs_of_map(kept, &na), *tkv = sns_kvs_of_tags(tags, true, &nt);
+    sl_sns_cmd_create_topic(&w, ctx->account_id, ctx->region ? ctx->region : "us-east-1", name,
+                            akv, na, tkv, nt, dpp ? dpp : "");
+    free(akv);
+    free(tkv);
     json_decref(kept);
-    put_tags(&w, tags, true);
-    sl_wbuf_str(&w, dpp ? dpp : "");
     op->type = SL_SNS_CMD(SL_SNS_CREATE_TOPIC);
     op->done = created;
     sns_propose(op, &w);
