@@ -10,6 +10,7 @@
 #include "api/gateway.h"
 #include "src/err.h"
 #include "src/metrics.h"
+#include "src/outbox/effector.h"
 #include "src/ping/ping.h"
 #include "storage/store.h"
 
@@ -224,6 +225,9 @@ static void handle_metrics(struct sl_admin *a, struct sl_http_exchange *x)
         sl_gateway_metrics(a->gateway, &t, labels);
     }
     sl_metric(&t, "counter", "sluice_timer_advances_total", labels, (double)n->timers.advances);
+    if (a->effector != NULL) {
+        sl_effector_metrics(a->effector, &t, labels);
+    }
     if (t.failed) {
         sl_text_free(&t);
         sl_http_respond_error(x, 500, "InternalFailure", "out of memory");
