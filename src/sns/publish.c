@@ -218,7 +218,7 @@ static int envelope(struct publish *p, struct message *m, const struct sns_sub *
     if (rv == SL_OK && !m->signed_once) {
         rv = sl_sns_sign_envelope(p->ctx->txn, p->base_url, &env, json, len);
         m->signed_once = rv == SL_OK;
-        if (rv == SL_OK && env.signature != NULL) {
+        if (rv == SL_OK) {
             /* Keep what was signed for the other subscriptions. */
             json_t *doc = json_loadb(*json, *len, 0, NULL);
             const char *sig = json_string_value(json_object_get(doc, "Signature"));
