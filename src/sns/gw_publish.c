@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "api/aws/model.h"
 #include "src/err.h"
 #include "src/sns/commands.h"
 #include "src/sns/gw_internal.h"
@@ -254,10 +255,12 @@ static void batch_free(struct sns_op *op)
     free(b);
 }
 
+/* A batch entry's error: Code on the wire is the awsQuery code. */
 static json_t *failed_entry(const struct outgoing *o)
 {
-    return json_pack("{s:s,s:s,s:s,s:b}", "Id", o->id, "Code", o->code, "Message", o->error,
-                     "SenderFault", strcmp(o->code, "InternalErrorException") != 0);
+    const sl_aws_error_model *em = sl_aws_model_error(&sl_aws_model_sns, o->code);
+    return json_pack("{s:s,s:s,s:s,s:b}", "Id", o->id, "Code", em ? em->query_code : o->code,
+                     "Message", o->error, "SenderFault", em ? em->sender_fault : true);
 }
 
 static void published(struct sns_op *op, struct sl_result *res)
