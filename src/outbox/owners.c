@@ -3,8 +3,9 @@
 #include <stddef.h>
 
 #include "src/outbox/outbox.h"
+#include "src/sns/delivery.h"
 
-static const struct sl_outbox_owner *const owners[] = {NULL};
+static const struct sl_outbox_owner *const owners[] = {&sl_sns_outbox_owner, NULL};
 
 const struct sl_outbox_owner *sl_outbox_owner_lookup(uint8_t service)
 {

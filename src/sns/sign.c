@@ -309,44 +309,71 @@ out:
     return rv;
 }
 
-int sl_sns_sign_envelope(struct sl_txn *t, const char *base_url, struct sl_sns_envelope *e,
-                         char **json, size_t *len)
+/* Fills e->signature and e->signing_cert_url (malloc'd) from r. */
+static int sign_with(const struct keyrec *r, const char *base_url, struct sl_sns_envelope *e)
 {
-    struct keyrec r;
-    int rv = load_txn(t, &r);
-    if (rv == SL_ENOTFOUND) {
-        e->signature = NULL;
-        return sl_sns_envelope_json(e, json, len);
-    }
-    if (rv != SL_OK) {
-        return rv;
-    }
     char *sts = NULL, *sig = NULL, *url = NULL;
     size_t sts_len;
-    EVP_PKEY *k = cached_key(&r);
+    int rv;
+    EVP_PKEY *k = cached_key(r);
     if (k == NULL) {
-        rv = SL_ECORRUPT;
-        goto out;
+        return SL_ECORRUPT;
     }
     if ((rv = sl_sns_string_to_sign(e, &sts, &sts_len)) != SL_OK ||
         (rv = sign_string(k, e->signature_version, sts, sts_len, &sig)) != SL_OK) {
-        goto out;
+        free(sts);
+        return rv;
     }
-    if (asprintf(&url, "%s" SL_SNS_CERT_PREFIX "%s.pem", base_url, r.id) < 0) {
-        url = NULL;
-        rv = SL_ENOMEM;
-        goto out;
+    free(sts);
+    if (asprintf(&url, "%s" SL_SNS_CERT_PREFIX "%s.pem", base_url, r->id) < 0) {
+        free(sig);
+        return SL_ENOMEM;
     }
     e->signature = sig;
     e->signing_cert_url = url;
-    rv = sl_sns_envelope_json(e, json, len);
+    return SL_OK;
+}
+
+int sl_sns_sign(struct sl_txn *t, const char *base_url, struct sl_sns_envelope *e)
+{
+    struct keyrec r;
     e->signature = NULL;
     e->signing_cert_url = NULL;
-out:
-    free(url);
-    free(sig);
-    free(sts);
+    int rv = load_txn(t, &r);
+    if (rv != SL_OK) {
+        return rv;
+    }
+    rv = sign_with(&r, base_url, e);
     keyrec_free(&r);
+    return rv;
+}
+
+int sl_sns_sign_committed(struct sl_store *s, const char *base_url, struct sl_sns_envelope *e)
+{
+    struct keyrec r;
+    e->signature = NULL;
+    e->signing_cert_url = NULL;
+    int rv = load_store(s, &r);
+    if (rv != SL_OK) {
+        return rv;
+    }
+    rv = sign_with(&r, base_url, e);
+    keyrec_free(&r);
+    return rv;
+}
+
+int sl_sns_sign_envelope(struct sl_txn *t, const char *base_url, struct sl_sns_envelope *e,
+                         char **json, size_t *len)
+{
+    int rv = sl_sns_sign(t, base_url, e);
+    if (rv != SL_OK && rv != SL_ENOTFOUND) {
+        return rv;
+    }
+    rv = sl_sns_envelope_json(e, json, len);
+    free((char *)e->signature);
+    free((char *)e->signing_cert_url);
+    e->signature = NULL;
+    e->signing_cert_url = NULL;
     return rv;
 }
 

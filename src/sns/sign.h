@@ -41,6 +41,15 @@ int sl_sns_sign_advance(struct sl_store *s, uint64_t now_ms, uint16_t *type,
  * key or certificate does not parse is SL_STATUS_BAD_COMMAND. */
 int sl_sns_sign_apply(struct sl_apply_ctx *ctx, struct sl_result *res);
 
+/* Signs e with the stored key: sets e->signature and e->signing_cert_url
+ * (base_url, e.g. "https://host:port", then SL_SNS_CERT_PREFIX, the id and
+ * ".pem"), both malloc'd, the caller frees them. SL_ENOTFOUND (both NULL)
+ * while no key is stored; SL_EINVAL, SL_ENOMEM or a storage error. The
+ * _committed form reads the committed state instead of an apply's
+ * transaction, for a leader that signs before it proposes. */
+int sl_sns_sign(struct sl_txn *t, const char *base_url, struct sl_sns_envelope *e);
+int sl_sns_sign_committed(struct sl_store *s, const char *base_url, struct sl_sns_envelope *e);
+
 /* Signs e with the stored key and builds its JSON (see envelope.h): sets
  * e->signature and e->signing_cert_url (base_url, e.g. "https://host:port",
  * then SL_SNS_CERT_PREFIX, the id and ".pem") for the duration of the call.
