@@ -10,6 +10,7 @@
 #include "src/err.h"
 #include "src/uuid.h"
 #include "src/log.h"
+#include "src/sns/links.h"
 #include "src/sns/gateway.h"
 #include "src/sqs/gateway.h"
 
@@ -338,7 +339,10 @@ void sl_gateway_handle(struct sl_gateway *g, struct sl_http_exchange *x,
     } else {
         sl_uuid4(id.request_id);
         snprintf(id.scheme, sizeof id.scheme, "%s", req->tls ? "https" : "http");
-        if (!g->auth) {
+        if (sl_sns_link_identity(req, id.account, id.region)) {
+            /* A SubscribeURL/UnsubscribeURL visit: its token is the authority. */
+            snprintf(id.service, sizeof id.service, "sns");
+        } else if (!g->auth) {
             snprintf(id.account, sizeof id.account, "000000000000");
             snprintf(id.region, sizeof id.region, "us-east-1");
             snprintf(id.service, sizeof id.service, "sqs");

@@ -13,6 +13,7 @@
 #include "src/err.h"
 #include "src/log.h"
 #include "src/outbox/effector.h"
+#include "src/sns/links.h"
 
 struct daemon {
     uv_loop_t *loop;
@@ -29,6 +30,9 @@ struct daemon {
 static void handle_request(void *data, struct sl_http_exchange *x, const struct sl_http_request *req)
 {
     struct daemon *d = data;
+    if (!d->node.closing && sl_sns_cert_serve(d->node.store, x, req)) {
+        return;
+    }
     if (sl_admin_handle(&d->admin, x, req)) {
         return;
     }
