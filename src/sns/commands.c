@@ -1,5 +1,6 @@
 #include "src/sns/commands.h"
 
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,7 +55,23 @@ void sl_sns_cmd_publish(struct sl_wbuf *w, const char *topic_arn, const char *ba
         sl_wbuf_str(w, m[i].attrs);
         sl_wbuf_str(w, m[i].group);
         sl_wbuf_str(w, m[i].dedup);
+        sl_wbuf_u64(w, m[i].timestamp_ms);
+        sl_wbuf_u8(w, m[i].signature_version);
+        sl_wbuf_str(w, m[i].cert_url);
+        sl_wbuf_u32(w, m[i].n_sigs);
+        for (unsigned j = 0; j < m[i].n_sigs; j++) {
+            sl_wbuf_str(w, m[i].sigs[j].variant);
+            sl_wbuf_str(w, m[i].sigs[j].signature);
+        }
     }
+}
+
+const char *sl_sns_variant(const void *doc, const char *protocol)
+{
+    if (doc == NULL) {
+        return "";
+    }
+    return json_is_string(json_object_get(doc, protocol)) ? protocol : "default";
 }
 
 bool sl_sns_result_error(const struct sl_result *r, char **code, char **message)

@@ -44,6 +44,18 @@ void sl_sns_cmd_subscribe(struct sl_wbuf *w, const struct sl_sns_subscribe *s);
  * CONFIRM: str topic ARN, str token, u8 authenticate_on_unsubscribe.
  * SET_SUB_ATTRIBUTE: str subscription ARN, str name, str value. */
 
+/* A Notification's signature for one variant of the message: "" for a
+ * plain message, else the MessageStructure key whose text was signed
+ * ("default", "sqs", "http", ...). */
+struct sl_sns_signature {
+    const char *variant;
+    const char *signature;
+};
+
+/* The variant a protocol gets of a MessageStructure json message doc: its
+ * own key when doc has it, else "default"; "" when doc is NULL (plain). */
+const char *sl_sns_variant(const void *doc, const char *protocol);
+
 struct sl_sns_message {
     const char *message_id; /* decided by the gateway */
     const void *message;
@@ -53,6 +65,15 @@ struct sl_sns_message {
     const char *attrs;      /* {"name":{"Type":..,"Value":..}} JSON, "" when none */
     const char *group;      /* "" when none */
     const char *dedup;      /* "" when none */
+    /* The Notification's Timestamp (0: the entry's time) and, when the
+     * leader signed before proposing, the signatures of the variants that
+     * envelopes may carry, made with SignatureVersion signature_version
+     * (0: none) and served at cert_url. Apply signs what is missing. */
+    uint64_t timestamp_ms;
+    uint8_t signature_version;
+    const char *cert_url;
+    const struct sl_sns_signature *sigs;
+    unsigned n_sigs;
 };
 /* SL_SNS_PUBLISH: n (1..10) messages to one topic. */
 void sl_sns_cmd_publish(struct sl_wbuf *w, const char *topic_arn, const char *base_url,

@@ -7,19 +7,28 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "api/aws/model.h"
+#include "raft/node.h"
 #include "src/err.h"
 #include "src/sns/commands.h"
 #include "src/sns/gw_internal.h"
+#include "src/sns/envelope.h"
 #include "src/sns/records.h"
+#include "src/sns/sign.h"
 #include "src/sns/sns.h"
 #include "src/sqs/gateway.h"
 #include "src/uuid.h"
+#include "storage/txn.h"
 
 #define MAX_MESSAGE 262144 /* message plus attributes */
 #define MAX_ATTRIBUTES 10
 #define MAX_BATCH 10
+#define VARIANTS 5 /* message variants an envelope can carry: see variants[] */
+
+/* The MessageStructure keys whose text goes out in a signed Notification. */
+static const char *const variants[VARIANTS] = {"default", "sqs", "http", "https", "email-json"};
 
 /* One message validated at the gateway. */
 struct outgoing {
@@ -30,6 +39,12 @@ struct outgoing {
     bool structure_json;
     char *attrs; /* SNS shape JSON, "" when none */
     size_t size;
+    /* Signed by this leader before proposing (see sign_entry). */
+    uint64_t timestamp_ms;
+    uint8_t signature_version;
+    char *cert_url;
+    struct sl_sns_signature sigs[VARIANTS];
+    unsigned n_sigs;
     bool failed;
     char code[64];
     char error[512];
@@ -251,8 +266,60 @@ static void batch_free(struct sns_op *op)
     struct batch *b = op->extra;
     for (unsigned i = 0; i < b->n; i++) {
         free(b->e[i].attrs);
+        free(b->e[i].cert_url);
+        for (unsigned j = 0; j < b->e[i].n_sigs; j++) {
+            free((char *)b->e[i].sigs[j].signature);
+        }
     }
     free(b);
+}
+
+static uint64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Signs the Notification of o's variants with the cluster key, here on the
+ * leader, so that apply (which runs on every node) only builds JSON. The
+ * signature covers Message, MessageId, Subject, Timestamp, TopicArn and
+ * Type, none of which depends on the subscription. Anything not signed
+ * here (no key yet, a changed SignatureVersion) apply signs itself. */
+static void sign_entry(struct sl_store *store, const struct sns_topic *t, const char *base,
+                       struct outgoing *o)
+{
+    char arn[SNS_ARN_MAX];
+    json_t *doc = o->structure_json ? json_loadb(o->message, o->message_len, 0, NULL) : NULL;
+    sns_topic_arn(t, arn);
+    o->signature_version = (uint8_t)t->signature_version;
+    for (unsigned i = 0; i < (doc ? VARIANTS : 1); i++) {
+        json_t *v = doc ? json_object_get(doc, variants[i]) : NULL;
+        if (doc != NULL && !json_is_string(v)) {
+            continue;
+        }
+        struct sl_sns_envelope e = {
+            .type = SL_SNS_NOTIFICATION,
+            .message_id = o->message_id,
+            .topic_arn = arn,
+            .subject = o->subject,
+            .message = doc ? json_string_value(v) : o->message,
+            .message_len = doc ? json_string_length(v) : o->message_len,
+            .timestamp_ms = o->timestamp_ms,
+            .signature_version = t->signature_version,
+        };
+        if (sl_sns_sign_committed(store, base, &e) != SL_OK) {
+            break;
+        }
+        o->sigs[o->n_sigs].variant = doc ? variants[i] : "";
+        o->sigs[o->n_sigs++].signature = (char *)e.signature;
+        if (o->cert_url == NULL) {
+            o->cert_url = (char *)e.signing_cert_url;
+        } else {
+            free((char *)e.signing_cert_url);
+        }
+    }
+    json_decref(doc);
 }
 
 /* A batch entry's error: Code on the wire is the awsQuery code. */
@@ -344,15 +411,37 @@ static void propose_batch(struct sns_op *op, const char *topic)
     }
     struct sl_wbuf w = {0};
     struct sl_sns_message m[MAX_BATCH];
+    struct sl_store *store = op->gw->node->store;
+    struct sl_txn *txn = sl_txn_begin(store);
+    struct sns_topic t;
+    /* Only a topic with subscribers gets envelopes: no signing otherwise. */
+    bool sign = txn != NULL && sns_topic_load(txn, topic, &t) == SL_OK;
+    if (sign && t.n_confirmed == 0) {
+        sns_topic_free(&t);
+        sign = false;
+    }
+    sl_txn_free(txn);
     sns_base_url(op->ctx, base, sizeof base);
     for (unsigned i = 0; i < b->n_sent; i++) {
-        const struct outgoing *o = &b->e[b->sent[i]];
+        struct outgoing *o = &b->e[b->sent[i]];
+        o->timestamp_ms = wall_ms();
+        if (sign) {
+            sign_entry(store, &t, base, o);
+        }
         m[i] = (struct sl_sns_message){.message_id = o->message_id, .message = o->message,
                                        .message_len = o->message_len,
                                        .subject = o->subject ? o->subject : "",
                                        .structure_json = o->structure_json, .attrs = o->attrs,
                                        .group = o->group ? o->group : "",
-                                       .dedup = o->dedup ? o->dedup : ""};
+                                       .dedup = o->dedup ? o->dedup : "",
+                                       .timestamp_ms = o->timestamp_ms,
+                                       .signature_version = o->signature_version,
+                                       .cert_url = o->cert_url ? o->cert_url : "",
+                                       .sigs = o->sigs,
+                                       .n_sigs = o->n_sigs};
+    }
+    if (sign) {
+        sns_topic_free(&t);
     }
     sl_sns_cmd_publish(&w, topic, base, m, b->n_sent);
     op->type = SL_SNS_CMD(SL_SNS_PUBLISH);

@@ -6,6 +6,7 @@
 
 #include "src/err.h"
 #include "src/sns/commands.h"
+#include "src/sns/delivery.h"
 #include "src/sns/gw_internal.h"
 #include "src/sns/keys.h"
 #include "src/sns/records.h"
@@ -60,8 +61,15 @@ static const char *check_sub_attr(const char *name, const char *value, const cha
         return "Invalid parameter: Attributes Reason: SubscriptionRoleArn can only be set for "
                "firehose subscriptions";
     }
-    if ((strcmp(name, "DeliveryPolicy") == 0 || strcmp(name, "RedrivePolicy") == 0 ||
-         strcmp(name, "ReplayPolicy") == 0) && value[0] != '\0') {
+    if (strcmp(name, "DeliveryPolicy") == 0 && value[0] != '\0' &&
+        sl_sns_delivery_policy_check(value, false, buf, cap) != 0) {
+        return buf;
+    }
+    if (strcmp(name, "RedrivePolicy") == 0 && value[0] != '\0' &&
+        sl_sns_redrive_policy_check(value, buf, cap) != 0) {
+        return buf;
+    }
+    if (strcmp(name, "ReplayPolicy") == 0 && value[0] != '\0') {
         json_t *doc = json_loads(value, 0, NULL);
         bool ok = json_is_object(doc);
         json_decref(doc);

@@ -7,6 +7,7 @@
 
 #include "src/err.h"
 #include "src/sns/commands.h"
+#include "src/sns/delivery.h"
 #include "src/sns/gw_internal.h"
 #include "src/sns/keys.h"
 #include "src/sns/policy.h"
@@ -70,8 +71,12 @@ static const char *check_value(const char *name, const char *value, bool fifo, c
     if (strcmp(name, "DisplayName") == 0 && strlen(value) > 100) {
         return "Invalid parameter: DisplayName";
     }
-    if ((strcmp(name, "Policy") == 0 || strcmp(name, "DeliveryPolicy") == 0 ||
-         strcmp(name, "ArchivePolicy") == 0) && value[0] != '\0') {
+    if (strcmp(name, "DeliveryPolicy") == 0 && value[0] != '\0' &&
+        sl_sns_delivery_policy_check(value, true, buf, cap) != 0) {
+        return buf;
+    }
+    if ((strcmp(name, "Policy") == 0 || strcmp(name, "ArchivePolicy") == 0) &&
+        value[0] != '\0') {
         json_t *doc = json_loads(value, 0, NULL);
         bool ok = json_is_object(doc);
         json_decref(doc);

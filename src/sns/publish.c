@@ -1,7 +1,5 @@
 /* Publish and PublishBatch: FIFO deduplication and sequence numbers, then
- * fan-out inside this apply. SQS subscriptions get the message in their
- * queue in the same entry (sl_sqs_deliver); the envelope is signed once per
- * message (the signature does not cover per-subscription fields). */
+ * fan-out inside this apply (fanout.c). */
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -9,54 +7,66 @@
 #include <string.h>
 
 #include "src/err.h"
-#include "src/sns/envelope.h"
-#include "src/sns/filter.h"
+#include "src/sns/fanout.h"
 #include "src/sns/internal.h"
 #include "src/sns/keys.h"
-#include "src/sns/sign.h"
 #include "src/sns/sns.h"
-#include "src/sqs/deliver.h"
 #include "storage/store.h"
 #include "storage/txn.h"
 
-#define SNS_SQS_SENDER_ID "AIDAIT2UOQQY3AUEKVGXU" /* SenderId AWS shows for SNS */
 #define DEDUP_GC_MAX 16 /* expired dedup records removed per FIFO publish */
-#define MAX_WAKES 256
+#define MAX_SIGS 8
 
+/* One message of the command, its strings owned here. */
 struct entry {
-    char *message_id;
-    const uint8_t *message;
-    size_t message_len;
-    char *subject;
-    uint8_t structure_json;
-    char *attrs;  /* SNS shape JSON, "" when none */
-    char *group;
-    char *dedup;
-};
-
-struct wake {
-    char account[16], name[96];
-    uint32_t count;
-};
-
-struct publish {
-    struct sl_apply_ctx *ctx;
-    struct sns_topic *topic;
-    char topic_arn[SNS_ARN_MAX];
-    const char *base_url;
-    struct sns_sub *subs; /* confirmed subscriptions, loaded once per command */
-    unsigned n_subs;
-    struct wake wakes[MAX_WAKES];
-    unsigned n_wakes;
+    struct sl_sns_message m;
+    struct sl_sns_signature sigs[MAX_SIGS];
 };
 
 static void entry_free(struct entry *e)
 {
-    free(e->message_id);
-    free(e->subject);
-    free(e->attrs);
-    free(e->group);
-    free(e->dedup);
+    free((char *)e->m.message_id);
+    free((char *)e->m.subject);
+    free((char *)e->m.attrs);
+    free((char *)e->m.group);
+    free((char *)e->m.dedup);
+    free((char *)e->m.cert_url);
+    for (unsigned i = 0; i < e->m.n_sigs; i++) {
+        free((char *)e->sigs[i].variant);
+        free((char *)e->sigs[i].signature);
+    }
+}
+
+static void read_entry(struct sl_rbuf *r, struct entry *e)
+{
+    struct sl_sns_message *m = &e->m;
+    m->message_id = sl_rbuf_strdup(r);
+    m->message = sl_rbuf_bytes(r, &m->message_len);
+    m->subject = sl_rbuf_strdup(r);
+    m->structure_json = sl_rbuf_u8(r) != 0;
+    m->attrs = sl_rbuf_strdup(r);
+    m->group = sl_rbuf_strdup(r);
+    m->dedup = sl_rbuf_strdup(r);
+    m->timestamp_ms = sl_rbuf_u64(r);
+    m->signature_version = sl_rbuf_u8(r);
+    m->cert_url = sl_rbuf_strdup(r);
+    uint32_t n = sl_rbuf_u32(r);
+    if (n > MAX_SIGS) {
+        r->failed = true;
+        n = 0;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        e->sigs[i].variant = sl_rbuf_strdup(r);
+        e->sigs[i].signature = sl_rbuf_strdup(r);
+        m->n_sigs = i + 1;
+        if (e->sigs[i].variant == NULL || e->sigs[i].signature == NULL) {
+            r->failed = true;
+        }
+    }
+    m->sigs = e->sigs;
+    if (!m->message_id || !m->subject || !m->attrs || !m->group || !m->dedup || !m->cert_url) {
+        r->failed = true;
+    }
 }
 
 static void sha256_hex(const void *p, size_t n, char out[65])
@@ -67,256 +77,6 @@ static void sha256_hex(const void *p, size_t n, char out[65])
     for (int i = 0; i < 32; i++) {
         snprintf(out + 2 * i, 3, "%02x", d[i]);
     }
-}
-
-/* The SQS MessageId of one delivery: a UUID-shaped digest of the SNS
- * message id and the subscription, so every node derives the same one. */
-static void delivery_id(const char *message_id, const char *sub_id, char out[37])
-{
-    char text[160], h[65];
-    int n = snprintf(text, sizeof text, "%.64s/%.64s", message_id, sub_id);
-    sha256_hex(text, (size_t)n, h);
-    snprintf(out, 37, "%.8s-%.4s-4%.3s-a%.3s-%.12s", h, h + 8, h + 12, h + 15, h + 18);
-}
-
-static int load_subs(struct publish *p)
-{
-    char **ids;
-    unsigned n;
-    int rv = sns_topic_sub_ids(p->ctx->txn, p->topic->tid, &ids, &n);
-    p->subs = calloc(n ? n : 1, sizeof *p->subs);
-    if (rv == SL_OK && p->subs == NULL) {
-        rv = SL_ENOMEM;
-    }
-    for (unsigned i = 0; i < n && rv == SL_OK; i++) {
-        struct sl_key k;
-        void *v;
-        size_t len;
-        sns_key_sub(&k, ids[i]);
-        rv = sl_txn_get(p->ctx->txn, k.buf, k.len, &v, &len);
-        if (rv == SL_ENOTFOUND) {
-            rv = SL_OK;
-            continue;
-        }
-        if (rv == SL_OK) {
-            rv = sns_sub_decode(v, len, &p->subs[p->n_subs]);
-            free(v);
-        }
-        if (rv == SL_OK) {
-            if (p->subs[p->n_subs].status == SNS_SUB_CONFIRMED) {
-                p->n_subs++;
-            } else {
-                sns_sub_free(&p->subs[p->n_subs]);
-            }
-        }
-    }
-    sns_free_ids(ids, n);
-    return rv;
-}
-
-/* The message a protocol gets: with MessageStructure json, its own key or
- * "default" (the gateway checked that "default" is there). */
-static char *message_for(const struct entry *e, const char *protocol, size_t *len)
-{
-    if (!e->structure_json) {
-        char *m = malloc(e->message_len + 1);
-        if (m != NULL) {
-            memcpy(m, e->message, e->message_len);
-            m[e->message_len] = '\0';
-            *len = e->message_len;
-        }
-        return m;
-    }
-    json_t *doc = json_loadb((const char *)e->message, e->message_len, 0, NULL);
-    json_t *v = json_object_get(doc, protocol);
-    if (!json_is_string(v)) {
-        v = json_object_get(doc, "default");
-    }
-    char *m = json_is_string(v) ? strndup(json_string_value(v), json_string_length(v)) : strdup("");
-    *len = m ? strlen(m) : 0;
-    json_decref(doc);
-    return m;
-}
-
-/* SNS attributes as SQS message attributes (raw delivery). */
-static char *sqs_attrs(const json_t *attrs)
-{
-    if (attrs == NULL || json_object_size(attrs) == 0) {
-        return NULL;
-    }
-    json_t *out = json_object();
-    const char *name;
-    json_t *a;
-    json_object_foreach((json_t *)attrs, name, a)
-    {
-        const char *type = json_string_value(json_object_get(a, "Type"));
-        json_t *value = json_object_get(a, "Value");
-        bool binary = type && strncmp(type, "Binary", 6) == 0;
-        json_object_set_new(out, name, json_pack("{s:s,s:O}", "DataType", type ? type : "String",
-                                                 binary ? "BinaryValue" : "StringValue", value));
-    }
-    char *s = json_dumps(out, JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref(out);
-    return s;
-}
-
-static struct sl_sns_attr *envelope_attrs(const json_t *attrs, size_t *n)
-{
-    *n = attrs ? json_object_size(attrs) : 0;
-    struct sl_sns_attr *a = calloc(*n ? *n : 1, sizeof *a);
-    const char *name;
-    json_t *v;
-    size_t i = 0;
-    if (a == NULL) {
-        return NULL;
-    }
-    json_object_foreach((json_t *)attrs, name, v)
-    {
-        a[i].name = name;
-        a[i].type = json_string_value(json_object_get(v, "Type"));
-        a[i].value = json_string_value(json_object_get(v, "Value"));
-        i++;
-    }
-    return a;
-}
-
-/* The state one message carries through its deliveries. */
-struct message {
-    const struct entry *e;
-    json_t *attrs;
-    char seq[24]; /* FIFO SequenceNumber, "" otherwise */
-    const char *dedup;
-    char *signature, *cert_url; /* from the first signed envelope */
-    bool signed_once;
-};
-
-static int envelope(struct publish *p, struct message *m, const struct sns_sub *s,
-                    const char *text, size_t text_len, char **json, size_t *len)
-{
-    char sub_arn[SNS_ARN_MAX], *unsub = NULL;
-    size_t na;
-    sns_sub_arn(s, sub_arn);
-    if (asprintf(&unsub, "%s/?Action=Unsubscribe&SubscriptionArn=%s", p->base_url, sub_arn) < 0) {
-        return SL_ENOMEM;
-    }
-    struct sl_sns_attr *attrs = envelope_attrs(m->attrs, &na);
-    struct sl_sns_envelope env = {
-        .type = SL_SNS_NOTIFICATION,
-        .message_id = m->e->message_id,
-        .topic_arn = p->topic_arn,
-        .subject = m->e->subject[0] ? m->e->subject : NULL,
-        .message = text,
-        .message_len = text_len,
-        .sequence_number = m->seq[0] ? m->seq : NULL,
-        .unsubscribe_url = unsub,
-        .timestamp_ms = p->ctx->now_ms,
-        .signature_version = p->topic->signature_version,
-        .attrs = attrs,
-        .n_attrs = na,
-    };
-    int rv = attrs ? SL_OK : SL_ENOMEM;
-    if (rv == SL_OK && !m->signed_once) {
-        rv = sl_sns_sign_envelope(p->ctx->txn, p->base_url, &env, json, len);
-        m->signed_once = rv == SL_OK;
-        if (rv == SL_OK) {
-            /* Keep what was signed for the other subscriptions. */
-            json_t *doc = json_loadb(*json, *len, 0, NULL);
-            const char *sig = json_string_value(json_object_get(doc, "Signature"));
-            const char *url = json_string_value(json_object_get(doc, "SigningCertURL"));
-            m->signature = sig ? strdup(sig) : NULL;
-            m->cert_url = url ? strdup(url) : NULL;
-            json_decref(doc);
-        }
-    } else if (rv == SL_OK) {
-        env.signature = m->signature;
-        env.signing_cert_url = m->cert_url;
-        rv = sl_sns_envelope_json(&env, json, len);
-    }
-    free(attrs);
-    free(unsub);
-    return rv;
-}
-
-static void add_wake(struct publish *p, const struct sl_sqs_delivery_result *r)
-{
-    for (unsigned i = 0; i < p->n_wakes; i++) {
-        if (strcmp(p->wakes[i].account, r->account) == 0 && strcmp(p->wakes[i].name, r->name) == 0) {
-            p->wakes[i].count++;
-            return;
-        }
-    }
-    if (p->n_wakes < MAX_WAKES) {
-        struct wake *w = &p->wakes[p->n_wakes++];
-        snprintf(w->account, sizeof w->account, "%s", r->account);
-        snprintf(w->name, sizeof w->name, "%s", r->name);
-        w->count = 1;
-    }
-}
-
-static bool ends_with(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), m = strlen(suffix);
-    return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
-static int deliver_sqs(struct publish *p, struct message *m, const struct sns_sub *s,
-                       const char *text, size_t text_len)
-{
-    char id[37], *body = NULL, *attrs = NULL;
-    size_t body_len = text_len;
-    int rv = SL_OK;
-    delivery_id(m->e->message_id, s->id, id);
-    if (s->raw) {
-        attrs = sqs_attrs(m->attrs);
-    } else {
-        rv = envelope(p, m, s, text, text_len, &body, &body_len);
-    }
-    bool fifo_queue = ends_with(s->endpoint, ".fifo");
-    struct sl_sqs_delivery d = {
-        .message_id = id,
-        .body = body ? body : text,
-        .body_len = body_len,
-        .attrs_json = attrs,
-        .group = m->e->group,
-        .dedup_id = fifo_queue ? m->dedup : NULL,
-        .sender_id = SNS_SQS_SENDER_ID,
-    };
-    struct sl_sqs_delivery_result r;
-    if (rv == SL_OK) {
-        rv = sl_sqs_deliver(p->ctx, s->endpoint, &d, &r);
-    }
-    if (rv == SL_OK && r.outcome == SL_SQS_DELIVERED) {
-        add_wake(p, &r);
-    }
-    free(body);
-    free(attrs);
-    return rv;
-}
-
-static int fan_out(struct publish *p, struct message *m)
-{
-    struct sns_filter_msg fm;
-    int rv = SL_OK;
-    sns_filter_msg_init(&fm, m->attrs, (const char *)m->e->message, m->e->message_len);
-    for (unsigned i = 0; i < p->n_subs && rv == SL_OK; i++) {
-        const struct sns_sub *s = &p->subs[i];
-        bool match;
-        rv = sns_filter_match(sns_sub_attr(s, "FilterPolicy"), s->scope_body, &fm, &match);
-        if (rv != SL_OK || !match) {
-            continue;
-        }
-        size_t len;
-        char *text = message_for(m->e, s->protocol, &len);
-        if (text == NULL) {
-            rv = SL_ENOMEM;
-        } else if (strcmp(s->protocol, "sqs") == 0) {
-            rv = deliver_sqs(p, m, s, text, len);
-        }
-        /* Other protocols: the outbox (delivery) records the effect. */
-        free(text);
-    }
-    sns_filter_msg_free(&fm);
-    return rv;
 }
 
 /* Removes a few expired dedup records: bounded work per publish keeps
@@ -408,14 +168,16 @@ static int dedup_store(struct sl_apply_ctx *ctx, uint64_t tid, const char *dedup
     return SL_OK;
 }
 
-static int publish_one(struct publish *p, const struct entry *e, struct sl_wbuf *out)
+static int publish_one(struct sns_fanout *f, const struct sl_sns_message *e, struct sl_wbuf *out)
 {
-    struct message m = {.e = e, .dedup = e->dedup};
-    char content_id[65], scoped[400];
+    struct sns_out_msg o = {.m = e, .dedup = e->dedup, .seq = "",
+                            .timestamp_ms = e->timestamp_ms ? e->timestamp_ms : f->ctx->now_ms};
+    char content_id[65], scoped[400], seq[24] = "";
+    struct sns_topic *t = f->topic;
     int rv = SL_OK;
-    if (p->topic->fifo) {
+    if (t->fifo) {
         if (e->dedup[0] == '\0') {
-            if (!p->topic->content_dedup) {
+            if (!t->content_dedup) {
                 sl_wbuf_u8(out, 0);
                 sl_wbuf_str(out, "InvalidParameterException");
                 sl_wbuf_str(out, "Invalid parameter: The topic should either have "
@@ -424,58 +186,46 @@ static int publish_one(struct publish *p, const struct entry *e, struct sl_wbuf 
                 return SL_OK;
             }
             sha256_hex(e->message, e->message_len, content_id);
-            m.dedup = content_id;
+            o.dedup = content_id;
         }
         /* FifoThroughputScope MessageGroup: each group its own window. */
-        const char *scope = sns_topic_attr(p->topic, "FifoThroughputScope");
+        const char *scope = sns_topic_attr(t, "FifoThroughputScope");
         snprintf(scoped, sizeof scoped, "%.130s\x01%.130s",
-                 scope && strcmp(scope, "MessageGroup") == 0 ? e->group : "", m.dedup);
+                 scope && strcmp(scope, "MessageGroup") == 0 ? e->group : "", o.dedup);
         char *prev = NULL;
-        rv = dedup_find(p->ctx, p->topic->tid, scoped, &prev, m.seq);
+        rv = dedup_find(f->ctx, t->tid, scoped, &prev, seq);
         if (rv == SL_OK) {
             sl_wbuf_u8(out, 1);
             sl_wbuf_str(out, prev);
-            sl_wbuf_str(out, m.seq);
+            sl_wbuf_str(out, seq);
             free(prev);
             return SL_OK;
         }
         if (rv != SL_ENOTFOUND) {
             return rv;
         }
-        snprintf(m.seq, sizeof m.seq, "%020llu", (unsigned long long)p->topic->next_seq++);
-        rv = dedup_store(p->ctx, p->topic->tid, scoped, e->message_id, m.seq);
+        snprintf(seq, sizeof seq, "%020llu", (unsigned long long)t->next_seq++);
+        o.seq = seq;
+        rv = dedup_store(f->ctx, t->tid, scoped, e->message_id, seq);
     }
     if (rv == SL_OK && e->attrs[0] != '\0') {
-        m.attrs = json_loads(e->attrs, 0, NULL);
-        rv = json_is_object(m.attrs) ? SL_OK : SL_EINVAL;
+        o.attrs = json_loads(e->attrs, 0, NULL);
+        rv = json_is_object(o.attrs) ? SL_OK : SL_EINVAL;
+    }
+    if (rv == SL_OK && e->structure_json) {
+        o.structured = json_loadb(e->message, e->message_len, 0, NULL);
+        rv = json_is_object(o.structured) ? SL_OK : SL_EINVAL;
     }
     if (rv == SL_OK) {
-        rv = fan_out(p, &m);
+        rv = sns_fanout_message(f, &o);
     }
-    json_decref(m.attrs);
-    free(m.signature);
-    free(m.cert_url);
-    if (rv == SL_EINVAL) {
-        return rv;
+    sns_out_msg_free(&o);
+    if (rv == SL_OK) {
+        sl_wbuf_u8(out, 1);
+        sl_wbuf_str(out, e->message_id);
+        sl_wbuf_str(out, seq);
     }
-    sl_wbuf_u8(out, 1);
-    sl_wbuf_str(out, e->message_id);
-    sl_wbuf_str(out, m.seq);
     return rv;
-}
-
-static void read_entry(struct sl_rbuf *r, struct entry *e)
-{
-    e->message_id = sl_rbuf_strdup(r);
-    e->message = sl_rbuf_bytes(r, &e->message_len);
-    e->subject = sl_rbuf_strdup(r);
-    e->structure_json = sl_rbuf_u8(r);
-    e->attrs = sl_rbuf_strdup(r);
-    e->group = sl_rbuf_strdup(r);
-    e->dedup = sl_rbuf_strdup(r);
-    if (!e->message_id || !e->subject || !e->attrs || !e->group || !e->dedup) {
-        r->failed = true;
-    }
 }
 
 int sns_apply_publish(struct sl_apply_ctx *ctx, struct sl_result *res)
@@ -484,7 +234,7 @@ int sns_apply_publish(struct sl_apply_ctx *ctx, struct sl_result *res)
     struct sns_topic t;
     struct entry e[10];
     struct sl_wbuf out = {0};
-    struct publish *p = NULL;
+    struct sns_fanout *f = NULL;
     uint32_t n = 0;
     sl_rbuf_init(&r, ctx->cmd->payload, ctx->cmd->len);
     char *arn = sl_rbuf_strdup(&r), *base_url = sl_rbuf_strdup(&r);
@@ -504,24 +254,18 @@ int sns_apply_publish(struct sl_apply_ctx *ctx, struct sl_result *res)
     for (uint32_t i = 0; i < n; i++) {
         read_entry(&r, &e[i]);
     }
-    p = calloc(1, sizeof *p);
-    if (p == NULL) {
-        rv = SL_ENOMEM;
-        goto out;
-    }
     if (!sl_rbuf_ok(&r, true)) {
         rv = sl_result_set(res, SL_STATUS_BAD_COMMAND, NULL, 0);
         goto out;
     }
-    *p = (struct publish){.ctx = ctx, .topic = &t, .base_url = base_url};
-    sns_topic_arn(&t, p->topic_arn);
-    rv = load_subs(p);
+    f = malloc(sizeof *f);
+    rv = f ? sns_fanout_open(f, ctx, &t, base_url) : SL_ENOMEM;
     if (rv == SL_OK && t.fifo) {
         rv = dedup_gc(ctx);
     }
     sl_wbuf_u32(&out, n);
     for (uint32_t i = 0; i < n && rv == SL_OK; i++) {
-        rv = publish_one(p, &e[i], &out);
+        rv = publish_one(f, &e[i].m, &out);
     }
     if (rv == SL_EINVAL) {
         rv = sl_result_set(res, SL_STATUS_BAD_COMMAND, NULL, 0);
@@ -530,13 +274,13 @@ int sns_apply_publish(struct sl_apply_ctx *ctx, struct sl_result *res)
     if (rv == SL_OK && t.fifo) {
         rv = sns_topic_save(ctx->txn, &t);
     }
-    sl_wbuf_u32(&out, p->n_wakes);
-    for (unsigned i = 0; i < p->n_wakes; i++) {
-        sl_wbuf_str(&out, p->wakes[i].account);
-        sl_wbuf_str(&out, p->wakes[i].name);
-        sl_wbuf_u32(&out, p->wakes[i].count);
-    }
     if (rv == SL_OK) {
+        sl_wbuf_u32(&out, f->n_wakes);
+        for (unsigned i = 0; i < f->n_wakes; i++) {
+            sl_wbuf_str(&out, f->wakes[i].account);
+            sl_wbuf_str(&out, f->wakes[i].name);
+            sl_wbuf_u32(&out, f->wakes[i].count);
+        }
         rv = sns_ok(res, &out);
     }
 out:
@@ -544,13 +288,10 @@ out:
     for (uint32_t i = 0; i < n; i++) {
         entry_free(&e[i]);
     }
-    for (unsigned i = 0; p != NULL && i < p->n_subs; i++) {
-        sns_sub_free(&p->subs[i]);
+    if (f != NULL) {
+        sns_fanout_close(f);
+        free(f);
     }
-    if (p != NULL) {
-        free(p->subs);
-    }
-    free(p);
     free(base_url);
     sns_topic_free(&t);
     return rv;

@@ -7,6 +7,7 @@
 
 #include "src/err.h"
 #include "src/patterns/patterns.h"
+#include "src/sns/delivery.h"
 #include "src/sns/internal.h"
 #include "src/sns/keys.h"
 #include "src/sns/sns.h"
@@ -117,7 +118,7 @@ static int subscribe(struct sl_apply_ctx *ctx, struct sl_rbuf *r, struct sl_resu
     s.endpoint = sl_rbuf_strdup(r);
     s.token = sl_rbuf_strdup(r);
     int rv = sns_read_kvs(r, &s.attrs, &s.n_attrs);
-    char *base_url = sl_rbuf_strdup(r); /* for the confirmation request's SubscribeURL */
+    char *base_url = sl_rbuf_strdup(r); /* the confirmation's SubscribeURL */
     if (rv != SL_OK || !sl_rbuf_ok(r, true) || !s.topic_arn || !s.id || !s.owner || !s.protocol ||
         !s.endpoint || !s.token || !base_url) {
         rv = rv != SL_OK ? rv : sl_result_set(res, SL_STATUS_BAD_COMMAND, NULL, 0);
@@ -179,6 +180,9 @@ static int subscribe(struct sl_apply_ctx *ctx, struct sl_rbuf *r, struct sl_resu
     if (rv == SL_OK) {
         rv = sns_topic_save(ctx->txn, &t);
     }
+    if (rv == SL_OK && s.status == SNS_SUB_PENDING && sl_sns_delivery_handles(s.protocol)) {
+        rv = sl_sns_delivery_confirm_request(ctx, &t, &s, base_url);
+    }
     if (rv == SL_OK) {
         rv = reply_arn(res, &s);
     }
@@ -192,13 +196,15 @@ out:
 static int unsubscribe(struct sl_apply_ctx *ctx, struct sl_rbuf *r, struct sl_result *res)
 {
     char *arn = sl_rbuf_strdup(r);
-    char *base_url = sl_rbuf_strdup(r); /* for an UnsubscribeConfirmation */
+    char *base_url = sl_rbuf_strdup(r); /* the UnsubscribeConfirmation's URLs */
     struct sns_sub s;
     struct sns_topic t;
     bool ok = sl_rbuf_ok(r, true) && arn && base_url;
     int rv = ok ? sns_sub_load(ctx->txn, arn, &s) : SL_OK;
     free(arn);
-    free(base_url);
+    if (!ok || rv != SL_OK) {
+        free(base_url);
+    }
     if (!ok) {
         return sl_result_set(res, SL_STATUS_BAD_COMMAND, NULL, 0);
     }
@@ -214,11 +220,15 @@ static int unsubscribe(struct sl_apply_ctx *ctx, struct sl_rbuf *r, struct sl_re
         uint32_t *c = s.status == SNS_SUB_CONFIRMED ? &t.n_confirmed : &t.n_pending;
         *c -= *c > 0;
         rv = sns_topic_save(ctx->txn, &t);
+        if (rv == SL_OK && sl_sns_delivery_handles(s.protocol)) {
+            rv = sl_sns_delivery_unsubscribed(ctx, &t, &s, base_url);
+        }
         sns_topic_free(&t);
     } else if (rv == SL_ENOTFOUND) {
         rv = SL_OK;
     }
     sns_sub_free(&s);
+    free(base_url);
     return rv == SL_OK ? sl_result_set(res, SL_STATUS_OK, NULL, 0) : rv;
 }
 

@@ -3,6 +3,7 @@ topics and queues, raw and enveloped delivery (envelope fields and the MD5s
 SQS reports), per-group order and deduplication, long polls woken by a
 publish, and filter policies that match and do not match as AWS documents
 them (attributes and message body scope)."""
+import base64
 import hashlib
 import json
 import os
@@ -10,6 +11,7 @@ import struct
 import sys
 import threading
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
 import boto3  # noqa: E402
@@ -40,6 +42,22 @@ def md5_of_attributes(attrs):
             v = a["StringValue"].encode()
             buf += b"\x01" + struct.pack(">I", len(v)) + v
     return hashlib.md5(buf).hexdigest()
+
+
+def verify_signature(e):
+    """Checks the Notification's signature with the certificate served at
+    its SigningCertURL, as AWS's SDKs do."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+    pem = urllib.request.urlopen(e["SigningCertURL"], timeout=10).read()
+    cert = x509.load_pem_x509_certificate(pem)
+    fields = ["Message", "MessageId"] + (["Subject"] if "Subject" in e else []) + [
+        "Timestamp", "TopicArn", "Type"]
+    text = "".join("%s\n%s\n" % (k, e[k]) for k in fields).encode()
+    algo = hashes.SHA1() if e["SignatureVersion"] == "1" else hashes.SHA256()
+    cert.public_key().verify(base64.b64decode(e["Signature"]), text, padding.PKCS1v15(), algo)
+    return True
 
 
 class Fx:
@@ -92,6 +110,7 @@ def standard(fx):
     check(e["Subject"] == "greeting" and e["Message"] == "hello \u00e9", e)
     check(e["SignatureVersion"] == "1" and len(e["Signature"]) > 300, e)
     check("/SimpleNotificationService-" in e["SigningCertURL"], e)
+    check(verify_signature(e), "signature verifies")
     check(e["UnsubscribeURL"].endswith("?Action=Unsubscribe&SubscriptionArn=" + env_sub), e)
     ts = time.mktime(time.strptime(e["Timestamp"][:19], "%Y-%m-%dT%H:%M:%S")) - time.timezone
     check(abs(ts - before) < 30 and e["Timestamp"].endswith("Z"), e["Timestamp"])
@@ -112,7 +131,8 @@ def standard(fx):
     # MessageStructure json: the "sqs" text for queues, else "default".
     fx.sns.publish(TopicArn=topic, MessageStructure="json",
                    Message=json.dumps({"default": "all", "sqs": "queues only"}))
-    check(json.loads(fx.drain(env_url)[0]["Body"])["Message"] == "queues only", "sqs key")
+    e = json.loads(fx.drain(env_url)[0]["Body"])
+    check(e["Message"] == "queues only" and verify_signature(e), "sqs key")
     check([m["Body"] for m in fx.drain(raw_url)] == ["queues only"], "sqs key (raw)")
     fx.sns.publish(TopicArn=topic, MessageStructure="json", Message=json.dumps({"default": "d"}))
     check([m["Body"] for m in fx.drain(raw_url)] == ["d"], "default key")
@@ -142,6 +162,14 @@ def standard(fx):
     check(len(got["msgs"]) == 1 and got["dt"] < 5, got)
     fx.drain(raw_url)
     fx.drain(env_url)
+
+    # SignatureVersion 2 signs with SHA256withRSA.
+    fx.sns.set_topic_attributes(TopicArn=topic, AttributeName="SignatureVersion",
+                                AttributeValue="2")
+    fx.sns.publish(TopicArn=topic, Message="v2")
+    e = json.loads(fx.drain(env_url)[0]["Body"])
+    check(e["SignatureVersion"] == "2" and verify_signature(e), e)
+    fx.drain(raw_url)
 
     # A deleted queue: the publish still succeeds, the other queue gets it.
     fx.sqs.delete_queue(QueueUrl=env_url)
@@ -181,6 +209,7 @@ def fifo(fx):
             if not raw:
                 e = json.loads(m["Body"])
                 check(e["SequenceNumber"] in seqs or body == "explicit", e)
+                check(verify_signature(e), "FIFO envelope signature")
         for g, bodies in by_group.items():
             ordered = [b for b in bodies if b.startswith("m")]
             check(ordered == sorted(ordered), (g, bodies))
