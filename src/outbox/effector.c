@@ -592,9 +592,9 @@ void sl_effector_kick(struct sl_effector *e)
     uint64_t now = wall_ms();
     /* Under load every applied entry kicks; walking costs seeks. */
     if (now < e->last_look + LOOK_INTERVAL_MS) {
-        if (!uv_is_active((uv_handle_t *)&e->wake)) {
-            uv_timer_start(&e->wake, wake_cb, e->last_look + LOOK_INTERVAL_MS - now, 0);
-        }
+        /* Look again at the end of the interval: what just applied may be
+         * due before whatever the timer waits for. */
+        uv_timer_start(&e->wake, wake_cb, e->last_look + LOOK_INTERVAL_MS - now, 0);
         return;
     }
     e->last_look = now;
