@@ -223,7 +223,8 @@ static char *sqs_attrs(const json_t *attrs)
 static void add_wake(struct sns_fanout *f, const struct sl_sqs_delivery_result *r)
 {
     for (unsigned i = 0; i < f->n_wakes; i++) {
-        if (strcmp(f->wakes[i].account, r->account) == 0 && strcmp(f->wakes[i].name, r->name) == 0) {
+        if (strcmp(f->wakes[i].account, r->account) == 0 &&
+            strcmp(f->wakes[i].name, r->name) == 0) {
             f->wakes[i].count++;
             return;
         }

@@ -82,5 +82,34 @@ void sns_gw_list_subscriptions(sl_aws_call *call, const sl_aws_ctx *ctx, json_t 
 void sns_gw_list_subscriptions_by_topic(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input);
 void sns_gw_publish(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input);
 void sns_gw_publish_batch(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input);
+/* Mobile push and SMS (gw_mobile.c). */
+void sns_gw_check_if_phone_number_is_opted_out(sl_aws_call *call, const sl_aws_ctx *ctx,
+                                               json_t *input);
+void sns_gw_create_platform_application(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input);
+void sns_gw_create_platform_endpoint(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input);
+void sns_gw_create_sms_sandbox_phone_number(sl_aws_call *call, const sl_aws_ctx *ctx,
+                                            json_t *input);
+void sns_gw_delete_endpoint(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input);
+void sns_gw_delete_platform_application(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input);
+void sns_gw_delete_sms_sandbox_phone_number(sl_aws_call *call, const sl_aws_ctx *ctx,
+                                            json_t *input);
+void sns_gw_get_endpoint_attributes(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input);
+void sns_gw_get_platform_application_attributes(sl_aws_call *call, const sl_aws_ctx *ctx,
+                                                json_t *input);
+void sns_gw_get_sms_attributes(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input);
+void sns_gw_get_sms_sandbox_account_status(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input);
+void sns_gw_list_endpoints_by_platform_application(sl_aws_call *call, const sl_aws_ctx *ctx,
+                                                   json_t *input);
+void sns_gw_list_origination_numbers(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input);
+void sns_gw_list_phone_numbers_opted_out(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input);
+void sns_gw_list_platform_applications(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input);
+void sns_gw_list_sms_sandbox_phone_numbers(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input);
+void sns_gw_opt_in_phone_number(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input);
+void sns_gw_set_endpoint_attributes(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input);
+void sns_gw_set_platform_application_attributes(sl_aws_call *call, const sl_aws_ctx *ctx,
+                                                json_t *input);
+void sns_gw_set_sms_attributes(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input);
+void sns_gw_verify_sms_sandbox_phone_number(sl_aws_call *call, const sl_aws_ctx *ctx,
+                                            json_t *input);
 
 #endif

@@ -15,6 +15,7 @@
 #include "src/sns/commands.h"
 #include "src/sns/gw_internal.h"
 #include "src/sns/envelope.h"
+#include "src/sns/mobile.h"
 #include "src/sns/records.h"
 #include "src/sns/sign.h"
 #include "src/sns/sns.h"
@@ -461,14 +462,16 @@ static struct batch *batch_new(struct sns_op *op)
     return b;
 }
 
-/* The topic a Publish names: TopicArn, or TargetArn when it is a topic.
- * Returns NULL after answering when there is none. */
-static const char *publish_target(struct sns_op *op, bool *phone)
+enum target { TOPIC, PHONE, ENDPOINT };
+
+/* What a Publish names: TopicArn, TargetArn (a topic or a platform
+ * endpoint) or PhoneNumber. Returns NULL after answering when none. */
+static const char *publish_target(struct sns_op *op, enum target *kind)
 {
     const char *topic = sns_str(op->input, "TopicArn"), *target = sns_str(op->input, "TargetArn");
     const char *number = sns_str(op->input, "PhoneNumber");
     char region[64], account[64], name[257], id[64];
-    *phone = false;
+    *kind = TOPIC;
     if ((topic != NULL) + (target != NULL) + (number != NULL) > 1) {
         sns_fail(op, "InvalidParameterException",
                  "Invalid parameter: TopicArn or TargetArn Reason: Only one of TopicArn, "
@@ -482,29 +485,45 @@ static const char *publish_target(struct sns_op *op, bool *phone)
         return NULL;
     }
     if (number != NULL) {
-        *phone = true;
+        *kind = PHONE;
+        if (number[0] != '+' || strlen(number) < 2 || strlen(number) > 16 ||
+            strspn(number + 1, "0123456789") != strlen(number) - 1) {
+            sns_fail(op, "InvalidParameterException", "Invalid parameter: PhoneNumber Reason: "
+                     "%.20s is not valid to publish to", number);
+            return NULL;
+        }
         return number;
     }
     const char *arn = topic ? topic : target;
-    if (!sns_arn_parse(arn, region, account, name, id) || id[0] != '\0' ||
-        strncmp(name, "app/", 4) == 0 || strncmp(name, "endpoint/", 9) == 0) {
-        if (target != NULL && strncmp(target, "arn:aws:sns:", 12) == 0) {
-            sns_fail(op, "NotFoundException", "Endpoint does not exist");
-        } else {
-            sns_fail(op, "InvalidParameterException", "Invalid parameter: %s",
-                     topic ? "TopicArn" : "TargetArn");
-        }
+    bool ok = sns_arn_parse(arn, region, account, name, id) && id[0] == '\0';
+    if (ok && target != NULL && strncmp(name, "endpoint/", 9) == 0) {
+        *kind = ENDPOINT;
+        return arn;
+    }
+    if (!ok || strncmp(name, "app/", 4) == 0 || strncmp(name, "endpoint/", 9) == 0) {
+        sns_fail(op, "InvalidParameterException", "Invalid parameter: %s",
+                 topic ? "TopicArn" : "TargetArn");
         return NULL;
     }
     return arn;
 }
 
+static void endpoint_published(struct sns_op *op, struct sl_result *res)
+{
+    struct batch *b = op->extra;
+    if (res->status != SL_STATUS_OK) {
+        sns_fail_result(op, res);
+        return;
+    }
+    sns_reply(op, json_pack("{s:s}", "MessageId", b->e[0].message_id));
+}
+
 void sns_gw_publish(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
 {
     struct sns_op *op = sns_op_new(call, ctx, input);
-    bool phone;
+    enum target kind;
     const char *topic;
-    if (op == NULL || (topic = publish_target(op, &phone)) == NULL) {
+    if (op == NULL || (topic = publish_target(op, &kind)) == NULL) {
         return;
     }
     struct batch *b = batch_new(op);
@@ -513,13 +532,24 @@ void sns_gw_publish(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
     }
     b->single = true;
     b->n = 1;
-    if (!prepare(input, !phone && is_fifo_arn(topic), &b->e[0])) {
+    if (!prepare(input, kind == TOPIC && is_fifo_arn(topic), &b->e[0])) {
         sns_fail(op, b->e[0].code, "%s", b->e[0].error);
         return;
     }
-    if (phone) {
+    if (kind == PHONE) {
         /* SMS is accepted and not sent (docs/sns.md). */
         sns_reply(op, json_pack("{s:s}", "MessageId", b->e[0].message_id));
+        return;
+    }
+    if (kind == ENDPOINT) {
+        /* The endpoint must exist and be enabled; nothing is pushed. */
+        struct sl_wbuf w = {0};
+        sl_wbuf_u8(&w, SNS_PUBLISH_ENDPOINT);
+        sl_wbuf_str(&w, ctx->account_id);
+        sl_wbuf_str(&w, topic);
+        op->type = SL_SNS_CMD(SL_SNS_MOBILE);
+        op->done = endpoint_published;
+        sns_propose(op, &w);
         return;
     }
     b->sent[0] = 0;

@@ -6,6 +6,7 @@
 #include "src/err.h"
 #include "src/sns/internal.h"
 #include "src/sns/keys.h"
+#include "src/sns/mobile.h"
 #include "src/sns/sign.h"
 #include "src/sns/sns.h"
 #include "storage/txn.h"
@@ -107,6 +108,8 @@ static int sns_apply(struct sl_apply_ctx *ctx, struct sl_result *res)
             return sns_apply_sub_op(ctx, res);
         case SL_SNS_PUBLISH:
             return sns_apply_publish(ctx, res);
+        case SL_SNS_MOBILE:
+            return sns_apply_mobile(ctx, res);
         case SL_SNS_SET_SIGNING_KEY:
             return sl_sns_sign_apply(ctx, res);
         default:

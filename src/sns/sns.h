@@ -32,6 +32,7 @@ enum sl_sns_op {
     SL_SNS_CONFIRM,
     SL_SNS_SET_SUB_ATTRIBUTE,
     SL_SNS_PUBLISH,
+    SL_SNS_MOBILE, /* platform applications, endpoints, SMS settings (mobile.h) */
 };
 
 #define SL_SNS_CMD(op) SL_CMD_TYPE(SL_SNS_SERVICE_ID, (op))

@@ -352,6 +352,100 @@ def publishing(s, f, arn, fifo_arn):
         {"Id": "a", "Message": "m"}])[0] == "NotFound", "batch to missing topic")
 
 
+def mobile(s, f, c):
+    app = s.create_platform_application(Name="app1", Platform="GCM", Attributes={
+        "PlatformCredential": "key", "EventEndpointCreated": ""})["PlatformApplicationArn"]
+    check(app == "arn:aws:sns:us-east-1:000000000000:app/GCM/app1", app)
+    check(error(s.create_platform_application, Name="a", Platform="PIGEON",
+                Attributes={"PlatformCredential": "k"})[:2]
+          == ("InvalidParameter", "Invalid parameter: Platform"), "platform")
+    check(error(s.create_platform_application, Name="a", Platform="GCM", Attributes={})[0]
+          == "InvalidParameter", "credential required")
+    check(error(s.create_platform_application, Name="a", Platform="APNS",
+                Attributes={"PlatformCredential": "k"})[0] == "InvalidParameter",
+          "APNS needs a principal")
+    a = f.get_platform_application_attributes(PlatformApplicationArn=app)["Attributes"]
+    check(a.get("Enabled") == "true" and "PlatformCredential" not in a, a)
+    f.set_platform_application_attributes(PlatformApplicationArn=app,
+                                          Attributes={"SuccessFeedbackSampleRate": "50"})
+    check(s.get_platform_application_attributes(PlatformApplicationArn=app)["Attributes"][
+        "SuccessFeedbackSampleRate"] == "50", "set app attributes")
+    apps = f.list_platform_applications()["PlatformApplications"]
+    check([x["PlatformApplicationArn"] for x in apps] == [app], apps)
+    ep = s.create_platform_endpoint(PlatformApplicationArn=app, Token="device-1",
+                                    CustomUserData="alice")["EndpointArn"]
+    check(ep.startswith("arn:aws:sns:us-east-1:000000000000:endpoint/GCM/app1/"), ep)
+    check(f.create_platform_endpoint(PlatformApplicationArn=app, Token="device-1",
+                                     CustomUserData="alice")["EndpointArn"] == ep,
+          "same token, same endpoint")
+    check(error(s.create_platform_endpoint, PlatformApplicationArn=app, Token="device-1",
+                CustomUserData="bob")[0] == "InvalidParameter", "same token, other data")
+    e = f.get_endpoint_attributes(EndpointArn=ep)["Attributes"]
+    check(e == {"CustomUserData": "alice", "Enabled": "true", "Token": "device-1"}, e)
+    eps = s.list_endpoints_by_platform_application(PlatformApplicationArn=app)["Endpoints"]
+    check([x["EndpointArn"] for x in eps] == [ep], eps)
+    r = s.publish(TargetArn=ep, Message="push")
+    check(len(r["MessageId"]) == 36, r)
+    s.set_endpoint_attributes(EndpointArn=ep, Attributes={"Enabled": "false"})
+    check(error(s.publish, TargetArn=ep, Message="push")[:2]
+          == ("EndpointDisabled", "Endpoint is disabled"), "disabled endpoint")
+    check(error(s.set_endpoint_attributes, EndpointArn=ep, Attributes={"Enabled": "maybe"})[0]
+          == "InvalidParameter", "Enabled value")
+    s.delete_endpoint(EndpointArn=ep)
+    s.delete_endpoint(EndpointArn=ep)  # again: not an error
+    check(error(f.get_endpoint_attributes, EndpointArn=ep)[:2]
+          == ("NotFound", "Endpoint does not exist"), "deleted endpoint")
+    check(error(f.publish, TargetArn=ep, Message="push")[0] == "NotFound", "publish to deleted")
+    ep2 = s.create_platform_endpoint(PlatformApplicationArn=app, Token="device-2")["EndpointArn"]
+    s.delete_platform_application(PlatformApplicationArn=app)
+    check(error(f.get_endpoint_attributes, EndpointArn=ep2)[0] == "NotFound",
+          "endpoints go with their application")
+    check(error(f.get_platform_application_attributes, PlatformApplicationArn=app)[0]
+          == "NotFound", "deleted application")
+    check(error(f.create_platform_endpoint, PlatformApplicationArn=app, Token="t")[0]
+          == "NotFound", "endpoint of a missing application")
+
+    s.set_sms_attributes(attributes={"DefaultSMSType": "Transactional", "MonthlySpendLimit": "5"})
+    check(f.get_sms_attributes()["attributes"] == {"DefaultSMSType": "Transactional",
+                                                   "MonthlySpendLimit": "5"}, "sms attributes")
+    check(f.get_sms_attributes(attributes=["DefaultSMSType"])["attributes"]
+          == {"DefaultSMSType": "Transactional"}, "selected sms attributes")
+    check(error(s.set_sms_attributes, attributes={"DefaultSMSType": "Loud"})[0]
+          == "InvalidParameter", "sms type")
+    check(error(s.set_sms_attributes, attributes={"DefaultSenderID": "123"})[0]
+          == "InvalidParameter", "sender id needs a letter")
+    check(f.check_if_phone_number_is_opted_out(phoneNumber="+15555550100")["isOptedOut"] is False,
+          "not opted out")
+    check(error(f.check_if_phone_number_is_opted_out, phoneNumber="555")[0] == "InvalidParameter",
+          "bad number")
+    s.opt_in_phone_number(phoneNumber="+15555550100")
+    check(f.list_phone_numbers_opted_out()["phoneNumbers"] == [], "opted-out list")
+    check(f.get_sms_sandbox_account_status()["IsInSandbox"] is True, "sandbox")
+    s.create_sms_sandbox_phone_number(PhoneNumber="+15555550101", LanguageCode="en-US")
+    nums = f.list_sms_sandbox_phone_numbers()["PhoneNumbers"]
+    check(nums == [{"PhoneNumber": "+15555550101", "Status": "Pending"}], nums)
+    check(error(s.verify_sms_sandbox_phone_number, PhoneNumber="+15555550101",
+                OneTimePassword="000000")[0] in ("VerificationException", "Verification"),
+          "wrong code")
+    otp = None
+    for n in c.nodes:
+        with open(n.log_path) as fh:
+            for line in fh:
+                if "one-time password for +15555550101 is " in line:
+                    otp = line.split(" is ")[1].split()[0]
+    check(otp is not None, "the code is in the leader's log")
+    s.verify_sms_sandbox_phone_number(PhoneNumber="+15555550101", OneTimePassword=otp)
+    check(f.list_sms_sandbox_phone_numbers()["PhoneNumbers"][0]["Status"] == "Verified",
+          "verified")
+    s.delete_sms_sandbox_phone_number(PhoneNumber="+15555550101")
+    check(error(s.delete_sms_sandbox_phone_number, PhoneNumber="+15555550101")[0]
+          == "ResourceNotFound", "deleted sandbox number")
+    check(f.list_origination_numbers()["PhoneNumbers"] == [], "no origination numbers")
+    r = s.publish(PhoneNumber="+15555550102", Message="sms")
+    check(len(r["MessageId"]) == 36, r)
+    check(error(s.publish, PhoneNumber="12", Message="sms")[0] == "InvalidParameter", "phone")
+
+
 def auth(node):
     bad = client(node, key="test", secret="wrong")
     check(error(bad.list_topics)[0] == "SignatureDoesNotMatch", "bad signature")
@@ -371,6 +465,7 @@ def body(c):
     tags_and_policies(s, f, arn)
     subscriptions(s, f, arn, fifo_arn)
     publishing(s, f, arn, fifo_arn)
+    mobile(s, f, c)
     # Deleting a topic removes its subscriptions.
     s.delete_topic(TopicArn=arn)
     check(all(x["TopicArn"] != arn for x in f.list_subscriptions()["Subscriptions"]),

@@ -13,6 +13,7 @@
 #include "cluster_harness.h"
 #include "src/err.h"
 #include "src/sns/commands.h"
+#include "src/sns/mobile.h"
 #include "src/sns/sign.h"
 #include "src/sns/sns.h"
 #include "src/sqs/commands.h"
@@ -204,11 +205,87 @@ static void test_partitioned_leader(void **state)
     h_teardown(&h);
 }
 
+static struct sl_result mobile(struct harness *h, uint8_t action, const char *a, const char *b,
+                               const char *c, const struct sns_kv *kv, unsigned n)
+{
+    struct sl_wbuf w = {0};
+    sl_wbuf_u8(&w, action);
+    sl_wbuf_str(&w, ACCOUNT);
+    sl_wbuf_str(&w, a);
+    if (b != NULL) {
+        sl_wbuf_str(&w, b);
+    }
+    if (c != NULL) {
+        sl_wbuf_str(&w, c);
+    }
+    if (kv != NULL) {
+        sl_sns_cmd_kvs(&w, kv, n);
+    }
+    return run(h, SL_SNS_CMD(SL_SNS_MOBILE), &w);
+}
+
+/* Platform applications, endpoints and the SMS sandbox are the same on
+ * every node through a leader change and a snapshot. */
+static void test_mobile_state_replicates(void **state)
+{
+    (void)state;
+    struct harness h;
+    h_setup(&h, 3, 8, 2);
+    raft_fixture_elect(&h.f, 0);
+    const char *app = "arn:aws:sns:us-east-1:000000000000:app/GCM/a";
+    struct sns_kv cred = {"PlatformCredential", "k"}, data = {"CustomUserData", "u"};
+    ok(mobile(&h, SNS_PUT_APP, app, "GCM", NULL, &cred, 1));
+    struct sl_result r = mobile(&h, SNS_CREATE_ENDPOINT, app, "ep-1", "token-1", &data, 1);
+    assert_int_equal(r.status, 0);
+    free(r.data);
+    raft_fixture_depose(&h.f);
+    raft_fixture_elect(&h.f, 1);
+    /* The same token: the first endpoint, whoever leads. */
+    r = mobile(&h, SNS_CREATE_ENDPOINT, app, "ep-2", "token-1", &data, 1);
+    assert_int_equal(r.status, 0);
+    struct sl_rbuf rb;
+    sl_rbuf_init(&rb, r.data, r.len);
+    char *arn = sl_rbuf_strdup(&rb);
+    assert_string_equal(arn, "ep-1");
+    free(arn);
+    free(r.data);
+    raft_fixture_kill(&h.f, 2);
+    for (int i = 0; i < 12; i++) {
+        char phone[32];
+        snprintf(phone, sizeof phone, "+1555000%04d", i);
+        ok(mobile(&h, SNS_SANDBOX_CREATE, phone, "123456", NULL, NULL, 0));
+    }
+    r = mobile(&h, SNS_SANDBOX_VERIFY, "+15550000003", "654321", NULL, NULL, 0);
+    assert_int_equal(r.status, SL_SNS_STATUS_ERROR);
+    free(r.data);
+    ok(mobile(&h, SNS_SANDBOX_VERIFY, "+15550000003", "123456", NULL, NULL, 0));
+    raft_fixture_revive(&h.f, 2);
+    wait_applied(&h);
+    assert_true(h.nodes[2].glue.snapshots_restored >= 1);
+    h_assert_converged(&h);
+    for (unsigned i = 0; i < 3; i++) {
+        struct sl_txn *t = sl_txn_begin(h.nodes[i].store);
+        struct sns_mobile m;
+        assert_int_equal(sns_mobile_load(t, SNS_ENDPOINT, ACCOUNT, "ep-1", &m), SL_OK);
+        assert_string_equal(m.parent, app);
+        sns_mobile_free(&m);
+        assert_int_equal(sns_mobile_load(t, SNS_ENDPOINT, ACCOUNT, "ep-2", &m), SL_ENOTFOUND);
+        assert_int_equal(sns_mobile_load(t, SNS_SANDBOX, ACCOUNT, "+15550000003", &m), SL_OK);
+        assert_int_equal(m.n_attrs, 2);
+        assert_string_equal(m.attrs[1].name, "Status");
+        assert_string_equal(m.attrs[1].value, "Verified");
+        sns_mobile_free(&m);
+        sl_txn_free(t);
+    }
+    h_teardown(&h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fan_out_survives_leader_changes_and_snapshots),
         cmocka_unit_test(test_partitioned_leader),
+        cmocka_unit_test(test_mobile_state_replicates),
     };
     return cmocka_run_group_tests_name("sns_cluster", tests, NULL, NULL);
 }
