@@ -14,7 +14,7 @@
 #include "storage/store.h"
 
 #define LOOK_INTERVAL_MS 50 /* at most one walk of the due index per interval */
-#define LOOK_MAX_KEYS 1000  /* keys walked per look */
+#define LOOK_MAX_KEYS 5000  /* keys walked per look (a throttled one costs no load) */
 #define USER_AGENT "Amazon Simple Notification Service Agent"
 
 struct transfer {
@@ -38,6 +38,7 @@ struct ref_stats {
     uint8_t owner;
     uint64_t second;     /* throttle window (wall s) and attempts in it */
     uint32_t in_second;
+    uint32_t max_per_second; /* the policy's, as last seen (0: none) */
     uint64_t attempts, delivered, retryable, permanent, dead_lettered, undeliverable;
     struct sl_histogram latency;
 };
@@ -89,21 +90,39 @@ static struct ref_stats *stats_for(struct sl_effector *e, const char *ref, uint8
     return &e->refs[e->n_refs++];
 }
 
-/* True when the reference has used its throttle budget for this second. */
-static bool throttled(struct sl_effector *e, const struct sl_outbox_item *it, uint64_t now_ms)
+/* The reference's attempts so far in the second of now_ms. */
+static uint32_t used_this_second(struct ref_stats *s, uint64_t now_ms)
 {
-    if (it->policy.max_per_second == 0) {
-        return false;
-    }
-    struct ref_stats *s = stats_for(e, it->ref, it->owner);
-    if (s == NULL) {
-        return false;
-    }
     if (s->second != now_ms / 1000) {
         s->second = now_ms / 1000;
         s->in_second = 0;
     }
-    return s->in_second >= it->policy.max_per_second;
+    return s->in_second;
+}
+
+/* True when the item's reference has used its throttle budget for this
+ * second; remembers the budget for throttled_ref. */
+static bool throttled(struct sl_effector *e, const struct sl_outbox_item *it, uint64_t now_ms)
+{
+    struct ref_stats *s = stats_for(e, it->ref, it->owner);
+    if (s == NULL) {
+        return false;
+    }
+    s->max_per_second = it->policy.max_per_second;
+    return s->max_per_second != 0 && used_this_second(s, now_ms) >= s->max_per_second;
+}
+
+/* The same from the due index's value (the reference) alone, for a
+ * reference seen throttled before: no need to load the item. */
+static bool throttled_ref(struct sl_effector *e, const uint8_t *ref, size_t len, uint64_t now_ms)
+{
+    for (unsigned i = 0; i < e->n_refs; i++) {
+        struct ref_stats *s = &e->refs[i];
+        if (s->max_per_second != 0 && strlen(s->ref) == len && memcmp(s->ref, ref, len) == 0) {
+            return used_this_second(s, now_ms) >= s->max_per_second;
+        }
+    }
+    return false;
 }
 
 /* --- transfers ----------------------------------------------------------- */
@@ -533,6 +552,7 @@ static void look(struct sl_effector *e, uint64_t now)
         return;
     }
     uint64_t wake = UINT64_MAX;
+    uint64_t next_second = (now / 1000 + 1) * 1000;
     unsigned walked = 0;
     for (; sl_iter_valid(it); sl_iter_next(it)) {
         size_t klen;
@@ -546,7 +566,7 @@ static void look(struct sl_effector *e, uint64_t now)
             continue;
         }
         if (due > now) {
-            wake = due;
+            wake = due < wake ? due : wake;
             break;
         }
         if (e->n_inflight >= e->cfg.max_inflight) {
@@ -556,7 +576,13 @@ static void look(struct sl_effector *e, uint64_t now)
             wake = now + LOOK_INTERVAL_MS;
             break;
         }
+        size_t rlen;
+        const uint8_t *ref = sl_iter_value(it, &rlen);
         if (is_inflight(e, id)) {
+            continue;
+        }
+        if (throttled_ref(e, ref, rlen, now)) {
+            wake = next_second < wake ? next_second : wake;
             continue;
         }
         struct sl_outbox_item item;
@@ -564,7 +590,6 @@ static void look(struct sl_effector *e, uint64_t now)
             continue;
         }
         if (throttled(e, &item, now)) {
-            uint64_t next_second = (now / 1000 + 1) * 1000;
             wake = next_second < wake ? next_second : wake;
         } else {
             start(e, &item);

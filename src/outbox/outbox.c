@@ -60,8 +60,10 @@ static int item_save(struct sl_txn *t, const struct sl_outbox_item *it)
     outbox_key_item(&k, it->id);
     sl_txn_put(t, k.buf, k.len, w.p, w.len);
     sl_wbuf_free(&w);
+    /* The reference rides in the index so the effector can pass over a
+     * throttled one's items without loading them. */
     outbox_key_due(&k, it->due_ms, it->id);
-    sl_txn_put(t, k.buf, k.len, "", 0);
+    sl_txn_put(t, k.buf, k.len, it->ref, strlen(it->ref));
     return SL_OK;
 }
 

@@ -17,7 +17,7 @@
  *
  * State (service 0x18, key spaces 0x18-0x1B):
  *   0x18 item id -> item record
- *   0x19 due_ms, item id -> ""          (the due index the effector walks)
+ *   0x19 due_ms, item id -> ref          (the due index the effector walks)
  *   0x1A seq -> undeliverable record     (the last SL_OUTBOX_DEAD_KEEP)
  *   0x1B -> u64 next item id, u64 first and next undeliverable seq */
 #ifndef SL_OUTBOX_H

@@ -319,8 +319,13 @@ def throttled(rx, sns, topic):
     sns.set_subscription_attributes(SubscriptionArn=sub, AttributeName="DeliveryPolicy",
                                     AttributeValue=json.dumps(
                                         {"throttlePolicy": {"maxReceivesPerSecond": 1}}))
+    t0 = time.time()
     for i in range(3):
         sns.publish(TopicArn=topic, Message="throttled %d" % i)
+    # The topic's other subscriber is not held back by the throttled one.
+    for _ in range(3):
+        rx.next("/v2", "Notification", timeout=5)
+    check(time.time() - t0 < 1.5, "unthrottled subscriber delayed %.1fs" % (time.time() - t0))
     times = []
     for _ in range(3):
         rx.next(path, "Notification")
