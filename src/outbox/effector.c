@@ -1,5 +1,6 @@
 #include "src/outbox/effector.h"
 
+#include <openssl/evp.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -216,6 +217,53 @@ static int setup_http(struct transfer *t, const struct sl_outbox_item *it)
     return SL_OK;
 }
 
+/* s with every line ending in CRLF, as SMTP wants (bare LF or CR become
+ * CRLF, CRLF stays); malloc'd, *n its length. */
+static char *crlf_lines(const char *s, size_t len, size_t *n)
+{
+    char *out = malloc(2 * len + 3);
+    size_t o = 0;
+    if (out == NULL) {
+        return NULL;
+    }
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '\r' || s[i] == '\n') {
+            out[o++] = '\r';
+            out[o++] = '\n';
+            i += s[i] == '\r' && i + 1 < len && s[i + 1] == '\n';
+        } else {
+            out[o++] = s[i];
+        }
+    }
+    if (o < 2 || out[o - 1] != '\n') {
+        out[o++] = '\r';
+        out[o++] = '\n';
+    }
+    *n = o;
+    return out;
+}
+
+/* A header value as sent: as is when ASCII, else an RFC 2047 encoded word
+ * (=?UTF-8?B?...?=). malloc'd. */
+static char *header_text(const char *v)
+{
+    size_t len = strlen(v);
+    bool ascii = true;
+    for (size_t i = 0; i < len; i++) {
+        ascii = ascii && (unsigned char)v[i] < 0x80;
+    }
+    if (ascii) {
+        return strdup(v);
+    }
+    char *out = malloc(4 * ((len + 2) / 3) + 13);
+    if (out != NULL) {
+        memcpy(out, "=?UTF-8?B?", 10);
+        int n = EVP_EncodeBlock((unsigned char *)out + 10, (const unsigned char *)v, (int)len);
+        memcpy(out + 10 + n, "?=", 3);
+    }
+    return out;
+}
+
 static int setup_email(struct transfer *t, const struct sl_outbox_item *it)
 {
     const struct sl_effector_config *c = &t->e->cfg;
@@ -225,16 +273,22 @@ static int setup_email(struct transfer *t, const struct sl_outbox_item *it)
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
-    int n = asprintf(&t->mail,
-                     "Date: %s\r\nFrom: %s\r\nTo: %s\r\nSubject: %s\r\nMIME-Version: 1.0\r\n"
-                     "Content-Type: text/plain; charset=UTF-8\r\n\r\n%s\r\n",
-                     date, c->smtp_from, it->target, subject != NULL ? subject : "",
-                     (const char *)it->body);
+    char *raw, *subj = header_text(subject != NULL ? subject : "");
+    int n = subj == NULL ? -1
+                         : asprintf(&raw,
+                                    "Date: %s\nFrom: %s\nTo: %s\nSubject: %s\nMIME-Version: 1.0\n"
+                                    "Content-Type: text/plain; charset=UTF-8\n"
+                                    "Content-Transfer-Encoding: 8bit\n\n%s",
+                                    date, c->smtp_from, it->target, subj, (const char *)it->body);
+    free(subj);
     if (n < 0) {
-        t->mail = NULL;
         return SL_ENOMEM;
     }
-    t->mail_len = (size_t)n;
+    t->mail = crlf_lines(raw, (size_t)n, &t->mail_len);
+    free(raw);
+    if (t->mail == NULL) {
+        return SL_ENOMEM;
+    }
     char from[300];
     snprintf(from, sizeof from, "<%s>", c->smtp_from);
     char *to;
@@ -253,7 +307,6 @@ static int setup_email(struct transfer *t, const struct sl_outbox_item *it)
     curl_easy_setopt(t->easy, CURLOPT_READFUNCTION, read_mail);
     curl_easy_setopt(t->easy, CURLOPT_READDATA, t);
     curl_easy_setopt(t->easy, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(t->easy, CURLOPT_CRLF, 1L);
     return SL_OK;
 }
 
