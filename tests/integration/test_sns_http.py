@@ -353,6 +353,14 @@ def email_without_relay(c, sns):
         raise AssertionError("email not recorded undeliverable")
     check(any("no SMTP relay is configured" in open(n.log_path, errors="replace").read()
               for n in c.nodes), "reason logged")
+    # Kept with its reason in the replicated state, readable on any node.
+    records = json.loads(c.nodes[0].get("/admin/outbox")[1])["undeliverable"]
+    mine = [r for r in records if r["target"] == "someone@example.com"]
+    check(len(mine) == 1 and mine[0]["service"] == "sns" and
+          "failed permanently after 1 attempt: no SMTP relay is configured" in mine[0]["reason"],
+          records)
+    # Dead-lettered messages are not kept as undeliverable.
+    check(not [r for r in records if r["target"].endswith("/dead")], records)
 
 
 def body(c):
