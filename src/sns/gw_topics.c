@@ -495,20 +495,23 @@ void sns_gw_get_data_protection(sl_aws_call *call, const sl_aws_ctx *ctx, json_t
     sns_read(op);
 }
 
-/* ListTopics: the account's topics in key order (region, name), 100 a
- * page; NextToken is the last ARN returned. */
+/* ListTopics: the account's topics in the request's region, in name
+ * order, 100 a page; NextToken is the last ARN returned. */
 static void list_read(struct sns_op *op, struct sl_txn *t)
 {
     const char *token = sns_str(op->input, "NextToken");
     const char *account = op->ctx->account_id;
+    const char *region_in = op->ctx->region ? op->ctx->region : "us-east-1";
     struct sl_key lo, hi;
     sl_key_init(&lo, SNS_KS_TOPIC_NAME);
     sl_key_str(&lo, account, strlen(account));
+    sl_key_str(&lo, region_in, strlen(region_in));
     hi = lo;
-    hi.buf[hi.len - 1]++; /* past every key of the account */
+    hi.buf[hi.len - 1]++; /* past every key of the account and region */
     if (token != NULL && token[0] != '\0') {
         char region[64], acc[64], name[257], id[64];
-        if (!sns_arn_parse(token, region, acc, name, id) || strcmp(acc, account) != 0) {
+        if (!sns_arn_parse(token, region, acc, name, id) || strcmp(acc, account) != 0 ||
+            strcmp(region, region_in) != 0) {
             sns_fail(op, "InvalidParameterException", "Invalid parameter: NextToken");
             return;
         }
