@@ -1,6 +1,5 @@
 #include "src/outbox/effector.h"
 
-#include <openssl/evp.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,12 +10,12 @@
 #include "src/err.h"
 #include "src/log.h"
 #include "src/outbox/internal.h"
+#include "src/outbox/request.h"
 #include "src/service.h"
 #include "storage/store.h"
 
 #define LOOK_INTERVAL_MS 50 /* at most one walk of the due index per interval */
 #define LOOK_MAX_KEYS 5000  /* keys walked per look (a throttled one costs no load) */
-#define USER_AGENT "Amazon Simple Notification Service Agent"
 
 struct transfer {
     struct sl_effector *e;
@@ -25,13 +24,8 @@ struct transfer {
     uint32_t attempt;
     uint8_t owner;
     char *ref;
-    CURL *easy;          /* NULL once finished */
-    struct curl_slist *headers;
-    struct curl_slist *rcpt;
-    char *mail;          /* email: the whole message */
-    size_t mail_len, mail_off;
+    struct outbox_request req; /* req.easy is NULL once finished */
     uint64_t started_ns;
-    char errbuf[CURL_ERROR_SIZE];
 };
 
 struct ref_stats {
@@ -131,12 +125,10 @@ static bool throttled_ref(struct sl_effector *e, const uint8_t *ref, size_t len,
 static void transfer_free(struct transfer *t)
 {
     struct sl_effector *e = t->e;
-    if (t->easy != NULL) {
-        curl_multi_remove_handle(e->multi, t->easy);
-        curl_easy_cleanup(t->easy);
+    if (t->req.easy != NULL) {
+        curl_multi_remove_handle(e->multi, t->req.easy);
     }
-    curl_slist_free_all(t->headers);
-    curl_slist_free_all(t->rcpt);
+    outbox_request_free(&t->req);
     if (t->prev != NULL) {
         t->prev->next = t->next;
     } else {
@@ -146,7 +138,6 @@ static void transfer_free(struct transfer *t)
         t->next->prev = t->prev;
     }
     e->n_inflight--;
-    free(t->mail);
     free(t->ref);
     free(t);
 }
@@ -160,160 +151,6 @@ static bool is_inflight(struct sl_effector *e, uint64_t id)
     }
     return false;
 }
-
-static size_t discard(char *p, size_t size, size_t n, void *data)
-{
-    (void)p;
-    (void)data;
-    return size * n;
-}
-
-static size_t read_mail(char *buf, size_t size, size_t n, void *data)
-{
-    struct transfer *t = data;
-    size_t left = t->mail_len - t->mail_off;
-    size_t k = size * n < left ? size * n : left;
-    memcpy(buf, t->mail + t->mail_off, k);
-    t->mail_off += k;
-    return k;
-}
-
-static const char *header_value(const struct sl_outbox_item *it, const char *name)
-{
-    for (unsigned i = 0; i < it->n_headers; i++) {
-        if (strcasecmp(it->headers[i].name, name) == 0) {
-            return it->headers[i].value;
-        }
-    }
-    return NULL;
-}
-
-static int setup_http(struct transfer *t, const struct sl_outbox_item *it)
-{
-    for (unsigned i = 0; i < it->n_headers; i++) {
-        char *line;
-        if (asprintf(&line, "%s: %s", it->headers[i].name, it->headers[i].value) < 0) {
-            return SL_ENOMEM;
-        }
-        struct curl_slist *l = curl_slist_append(t->headers, line);
-        free(line);
-        if (l == NULL) {
-            return SL_ENOMEM;
-        }
-        t->headers = l;
-    }
-    /* No "Expect: 100-continue" round trip. */
-    struct curl_slist *l = curl_slist_append(t->headers, "Expect:");
-    if (l == NULL) {
-        return SL_ENOMEM;
-    }
-    t->headers = l;
-    curl_easy_setopt(t->easy, CURLOPT_URL, it->target);
-    curl_easy_setopt(t->easy, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->headers);
-    curl_easy_setopt(t->easy, CURLOPT_USERAGENT, USER_AGENT);
-    curl_easy_setopt(t->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)it->body_len);
-    curl_easy_setopt(t->easy, CURLOPT_COPYPOSTFIELDS, it->body);
-    return SL_OK;
-}
-
-/* s with every line ending in CRLF, as SMTP wants (bare LF or CR become
- * CRLF, CRLF stays); malloc'd, *n its length. */
-static char *crlf_lines(const char *s, size_t len, size_t *n)
-{
-    char *out = malloc(2 * len + 3);
-    size_t o = 0;
-    if (out == NULL) {
-        return NULL;
-    }
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] == '\r' || s[i] == '\n') {
-            out[o++] = '\r';
-            out[o++] = '\n';
-            i += s[i] == '\r' && i + 1 < len && s[i + 1] == '\n';
-        } else {
-            out[o++] = s[i];
-        }
-    }
-    if (o < 2 || out[o - 1] != '\n') {
-        out[o++] = '\r';
-        out[o++] = '\n';
-    }
-    *n = o;
-    return out;
-}
-
-/* A header value as sent: as is when ASCII, else an RFC 2047 encoded word
- * (=?UTF-8?B?...?=). malloc'd. */
-static char *header_text(const char *v)
-{
-    size_t len = strlen(v);
-    bool ascii = true;
-    for (size_t i = 0; i < len; i++) {
-        ascii = ascii && (unsigned char)v[i] < 0x80;
-    }
-    if (ascii) {
-        return strdup(v);
-    }
-    char *out = malloc(4 * ((len + 2) / 3) + 13);
-    if (out != NULL) {
-        memcpy(out, "=?UTF-8?B?", 10);
-        int n = EVP_EncodeBlock((unsigned char *)out + 10, (const unsigned char *)v, (int)len);
-        memcpy(out + 10 + n, "?=", 3);
-    }
-    return out;
-}
-
-static int setup_email(struct transfer *t, const struct sl_outbox_item *it)
-{
-    const struct sl_effector_config *c = &t->e->cfg;
-    const char *subject = header_value(it, "Subject");
-    char date[64];
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
-    char *raw, *subj = header_text(subject != NULL ? subject : "");
-    int n = subj == NULL ? -1
-                         : asprintf(&raw,
-                                    "Date: %s\nFrom: %s\nTo: %s\nSubject: %s\nMIME-Version: 1.0\n"
-                                    "Content-Type: text/plain; charset=UTF-8\n"
-                                    "Content-Transfer-Encoding: 8bit\n\n%s",
-                                    date, c->smtp_from, it->target, subj, (const char *)it->body);
-    free(subj);
-    if (n < 0) {
-        return SL_ENOMEM;
-    }
-    t->mail = crlf_lines(raw, (size_t)n, &t->mail_len);
-    free(raw);
-    if (t->mail == NULL) {
-        return SL_ENOMEM;
-    }
-    char from[300];
-    snprintf(from, sizeof from, "<%s>", c->smtp_from);
-    char *to;
-    if (asprintf(&to, "<%s>", it->target) < 0) {
-        return SL_ENOMEM;
-    }
-    t->rcpt = curl_slist_append(NULL, to);
-    free(to);
-    if (t->rcpt == NULL) {
-        return SL_ENOMEM;
-    }
-    curl_easy_setopt(t->easy, CURLOPT_URL, c->smtp_url);
-    curl_easy_setopt(t->easy, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-    curl_easy_setopt(t->easy, CURLOPT_MAIL_FROM, from);
-    curl_easy_setopt(t->easy, CURLOPT_MAIL_RCPT, t->rcpt);
-    curl_easy_setopt(t->easy, CURLOPT_READFUNCTION, read_mail);
-    curl_easy_setopt(t->easy, CURLOPT_READDATA, t);
-    curl_easy_setopt(t->easy, CURLOPT_UPLOAD, 1L);
-    return SL_OK;
-}
-
-struct outcome_call {
-    struct sl_effector *e;
-    struct transfer *t;
-};
 
 static void note_disposition(struct sl_effector *e, struct transfer *t, uint8_t disposition)
 {
@@ -366,10 +203,9 @@ static void report(struct transfer *t, enum sl_outbox_result result, const char 
         sl_log(SL_LOG_INFO, "outbox item %llu (%s) attempt %u: %s", (unsigned long long)t->id,
                t->ref, t->attempt + 1, detail);
     }
-    if (t->easy != NULL) {
-        curl_multi_remove_handle(e->multi, t->easy);
-        curl_easy_cleanup(t->easy);
-        t->easy = NULL;
+    if (t->req.easy != NULL) {
+        curl_multi_remove_handle(e->multi, t->req.easy);
+        outbox_request_free(&t->req);
     }
     struct sl_wbuf w = {0};
     if (e->closing || sl_outbox_cmd_outcome(&w, t->id, t->attempt, result, detail) != SL_OK ||
@@ -381,31 +217,6 @@ static void report(struct transfer *t, enum sl_outbox_result result, const char 
     sl_wbuf_free(&w);
 }
 
-static void classify(struct transfer *t, CURLcode code, bool http)
-{
-    char detail[CURL_ERROR_SIZE + 64];
-    if (code != CURLE_OK) {
-        snprintf(detail, sizeof detail, "%s", t->errbuf[0] ? t->errbuf : curl_easy_strerror(code));
-        bool permanent = code == CURLE_URL_MALFORMAT || code == CURLE_UNSUPPORTED_PROTOCOL;
-        report(t, permanent ? SL_OUTBOX_PERMANENT : SL_OUTBOX_RETRYABLE, detail);
-        return;
-    }
-    if (!http) {
-        report(t, SL_OUTBOX_DELIVERED, "sent");
-        return;
-    }
-    long status = 0;
-    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
-    snprintf(detail, sizeof detail, "HTTP %ld", status);
-    if (status >= 200 && status < 300) {
-        report(t, SL_OUTBOX_DELIVERED, detail);
-    } else if (status == 408 || status == 429 || status >= 500) {
-        report(t, SL_OUTBOX_RETRYABLE, detail);
-    } else {
-        report(t, SL_OUTBOX_PERMANENT, detail);
-    }
-}
-
 static void check_done(struct sl_effector *e)
 {
     CURLMsg *m;
@@ -415,11 +226,11 @@ static void check_done(struct sl_effector *e)
             continue;
         }
         struct transfer *t = NULL;
+        char detail[OUTBOX_DETAIL_MAX];
         curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&t);
-        char *scheme = NULL;
-        curl_easy_getinfo(m->easy_handle, CURLINFO_SCHEME, &scheme);
-        bool http = scheme != NULL && strncasecmp(scheme, "http", 4) == 0;
-        classify(t, m->data.result, http);
+        enum sl_outbox_result r = outbox_request_result(&t->req, m->data.result, detail,
+                                                        sizeof detail);
+        report(t, r, detail);
     }
 }
 
@@ -427,10 +238,7 @@ static void check_done(struct sl_effector *e)
 static void start(struct sl_effector *e, const struct sl_outbox_item *it)
 {
     struct transfer *t = calloc(1, sizeof *t);
-    if (t == NULL || (t->ref = strdup(it->ref)) == NULL || (t->easy = curl_easy_init()) == NULL) {
-        if (t != NULL) {
-            free(t->ref);
-        }
+    if (t == NULL || (t->ref = strdup(it->ref)) == NULL) {
         free(t);
         return;
     }
@@ -451,24 +259,15 @@ static void start(struct sl_effector *e, const struct sl_outbox_item *it)
         s->attempts++;
         s->in_second++;
     }
-    curl_easy_setopt(t->easy, CURLOPT_PRIVATE, t);
-    curl_easy_setopt(t->easy, CURLOPT_ERRORBUFFER, t->errbuf);
-    curl_easy_setopt(t->easy, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(t->easy, CURLOPT_TIMEOUT_MS, (long)e->cfg.timeout_ms);
-    curl_easy_setopt(t->easy, CURLOPT_CONNECTTIMEOUT_MS, (long)e->cfg.connect_timeout_ms);
-    curl_easy_setopt(t->easy, CURLOPT_WRITEFUNCTION, discard);
-    int rv;
-    if (it->kind == SL_OUTBOX_EMAIL) {
-        if (e->cfg.smtp_url[0] == '\0') {
-            report(t, SL_OUTBOX_PERMANENT,
-                   "no SMTP relay is configured (sluiced --smtp-url), email cannot be sent");
-            return;
-        }
-        rv = setup_email(t, it);
-    } else {
-        rv = setup_http(t, it);
+    const char *why = NULL;
+    int rv = outbox_request_init(&t->req, it, &e->cfg, &why);
+    if (rv == SL_OK) {
+        curl_easy_setopt(t->req.easy, CURLOPT_PRIVATE, t);
+        rv = curl_multi_add_handle(e->multi, t->req.easy) == CURLM_OK ? SL_OK : SL_ENOMEM;
     }
-    if (rv != SL_OK || curl_multi_add_handle(e->multi, t->easy) != CURLM_OK) {
+    if (rv == SL_EINVAL) {
+        report(t, SL_OUTBOX_PERMANENT, why);
+    } else if (rv != SL_OK) {
         report(t, SL_OUTBOX_RETRYABLE, "could not start the transfer");
     }
 }
@@ -590,7 +389,7 @@ static void abort_unreported(struct sl_effector *e)
     struct transfer *t = e->inflight;
     while (t != NULL) {
         struct transfer *next = t->next;
-        if (t->easy != NULL) { /* its outcome is not proposed yet */
+        if (t->req.easy != NULL) { /* its outcome is not proposed yet */
             transfer_free(t);
         }
         t = next;

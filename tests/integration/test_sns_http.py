@@ -354,8 +354,13 @@ def email_without_relay(c, sns):
     check(any("no SMTP relay is configured" in open(n.log_path, errors="replace").read()
               for n in c.nodes), "reason logged")
     # Kept with its reason in the replicated state, readable on any node.
-    records = json.loads(c.nodes[0].get("/admin/outbox")[1])["undeliverable"]
-    mine = [r for r in records if r["target"] == "someone@example.com"]
+    deadline = time.time() + 10
+    while True:  # a follower may apply it a moment later
+        records = json.loads(c.nodes[0].get("/admin/outbox")[1])["undeliverable"]
+        mine = [r for r in records if r["target"] == "someone@example.com"]
+        if mine or time.time() > deadline:
+            break
+        time.sleep(0.1)
     check(len(mine) == 1 and mine[0]["service"] == "sns" and
           "failed permanently after 1 attempt: no SMTP relay is configured" in mine[0]["reason"],
           records)
