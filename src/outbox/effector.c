@@ -185,7 +185,7 @@ static void outcome_done(void *data, int status, struct sl_result *res)
 static void report(struct transfer *t, enum sl_outbox_result result, const char *detail)
 {
     struct sl_effector *e = t->e;
-    struct ref_stats *s = stats_for(e, t->ref, t->owner);
+    struct ref_stats *s = result == SL_OUTBOX_ABANDONED ? NULL : stats_for(e, t->ref, t->owner);
     if (s != NULL) {
         sl_histogram_observe_ns(&s->latency, mono_ns() - t->started_ns);
         if (result == SL_OUTBOX_DELIVERED) {
@@ -199,7 +199,7 @@ static void report(struct transfer *t, enum sl_outbox_result result, const char 
     if (result == SL_OUTBOX_DELIVERED) {
         e->delivered++;
     } else {
-        e->failed++;
+        e->failed += result != SL_OUTBOX_ABANDONED;
         sl_log(SL_LOG_INFO, "outbox item %llu (%s) attempt %u: %s", (unsigned long long)t->id,
                t->ref, t->attempt + 1, detail);
     }
@@ -234,8 +234,9 @@ static void check_done(struct sl_effector *e)
     }
 }
 
-/* Starts one attempt; reports at once when it cannot start. */
-static void start(struct sl_effector *e, const struct sl_outbox_item *it)
+/* Starts one attempt; reports at once when it cannot start or the owner no
+ * longer wants it. */
+static void start(struct sl_effector *e, const struct sl_outbox_item *it, const char *unwanted)
 {
     struct transfer *t = calloc(1, sizeof *t);
     if (t == NULL || (t->ref = strdup(it->ref)) == NULL) {
@@ -253,6 +254,10 @@ static void start(struct sl_effector *e, const struct sl_outbox_item *it)
     }
     e->inflight = t;
     e->n_inflight++;
+    if (unwanted != NULL) {
+        report(t, SL_OUTBOX_ABANDONED, unwanted);
+        return;
+    }
     e->attempts++;
     struct ref_stats *s = stats_for(e, it->ref, it->owner);
     if (s != NULL) {
@@ -444,7 +449,9 @@ static void look(struct sl_effector *e, uint64_t now)
         if (throttled(e, &item, now)) {
             wake = next_second < wake ? next_second : wake;
         } else {
-            start(e, &item);
+            const struct sl_outbox_owner *o = sl_outbox_owner_lookup(item.owner);
+            start(e, &item, o != NULL && o->unwanted != NULL ? o->unwanted(e->node->store, &item)
+                                                             : NULL);
         }
         sl_outbox_item_free(&item);
     }

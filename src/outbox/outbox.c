@@ -126,7 +126,7 @@ static int record_dead(struct sl_apply_ctx *ctx, const struct sl_outbox_item *it
         return rv;
     }
     struct sl_outbox_dead d = {.item_id = it->id, .owner = it->owner, .ended_ms = ctx->now_ms,
-                               .attempts = it->attempt + 1, .target = it->target,
+                               .attempts = it->attempt, .target = it->target,
                                .ref = it->ref, .reason = (char *)reason};
     struct sl_wbuf w = {0};
     outbox_dead_encode(&w, &d);
@@ -189,7 +189,7 @@ static int apply_outcome(struct sl_apply_ctx *ctx, struct sl_result *res)
     uint8_t result = sl_rbuf_u8(&r);
     size_t dlen;
     const uint8_t *dp = sl_rbuf_bytes(&r, &dlen);
-    if (version != OUTCOME_VERSION || !sl_rbuf_ok(&r, true) || result > SL_OUTBOX_PERMANENT ||
+    if (version != OUTCOME_VERSION || !sl_rbuf_ok(&r, true) || result > SL_OUTBOX_ABANDONED ||
         dlen > MAX_DETAIL) {
         return sl_result_set(res, SL_STATUS_BAD_COMMAND, NULL, 0);
     }
@@ -227,10 +227,15 @@ static int apply_outcome(struct sl_apply_ctx *ctx, struct sl_result *res)
                         ? sl_outbox_retry_delay_ms(&it.policy, it.attempt + 1)
                         : -1;
     if (delay < 0) {
+        /* An abandoned item ends without counting another attempt. */
+        uint32_t attempts = it.attempt + (result != SL_OUTBOX_ABANDONED);
         char reason[MAX_DETAIL + 64];
         snprintf(reason, sizeof reason, "%s after %u attempt%s: %s",
-                 result == SL_OUTBOX_PERMANENT ? "failed permanently" : "retries exhausted",
-                 it.attempt + 1, it.attempt == 0 ? "" : "s", detail);
+                 result == SL_OUTBOX_RETRYABLE  ? "retries exhausted"
+                 : result == SL_OUTBOX_PERMANENT ? "failed permanently"
+                                                 : "abandoned",
+                 attempts, attempts == 1 ? "" : "s", detail);
+        it.attempt = attempts;
         rv = finish(ctx, &it, false, reason, &disposition);
         goto out;
     }

@@ -56,6 +56,7 @@ enum sl_outbox_result {
     SL_OUTBOX_DELIVERED = 0,
     SL_OUTBOX_RETRYABLE = 1, /* server error, timeout, unreachable */
     SL_OUTBOX_PERMANENT = 2, /* client error, no relay: retrying cannot help */
+    SL_OUTBOX_ABANDONED = 3, /* not attempted: the owner no longer wants it */
 };
 
 struct sl_outbox_header {
@@ -90,14 +91,20 @@ struct sl_outbox_item {
  * target) or SL_ENOMEM. */
 int sl_outbox_put(struct sl_apply_ctx *ctx, const struct sl_outbox_item *item, uint64_t *id);
 
-/* An owner's hook, run inside the OUTCOME apply when one of its items ends:
+/* An owner's hooks.
+ * finished runs inside the OUTCOME apply when one of its items ends:
  * delivered, or not (reason says why). Returns 1 when it took care of an
  * undelivered item (dead-lettered it), 0 to have the outbox keep an
- * undeliverable record, or a negative SL_E* storage error. */
+ * undeliverable record, or a negative SL_E* storage error.
+ * unwanted (optional) is asked by the effector, from the committed state,
+ * before each attempt: a reason (static string) when the item's purpose is
+ * gone (its subscription was deleted), and the item then ends without an
+ * attempt as a permanent failure with that reason; NULL to go ahead. */
 struct sl_outbox_owner {
     uint8_t service;
     int (*finished)(struct sl_apply_ctx *ctx, const struct sl_outbox_item *item, bool delivered,
                     const char *reason);
+    const char *(*unwanted)(struct sl_store *s, const struct sl_outbox_item *item);
 };
 
 /* The owner registered for a service id (src/outbox/owners.c), or NULL. */

@@ -12,6 +12,7 @@
 #include "src/sns/sign.h"
 #include "src/sns/sns.h"
 #include "src/sqs/deliver.h"
+#include "storage/txn.h"
 
 #define DEFAULT_EMAIL_SUBJECT "AWS Notification Message"
 #define MAX_HEADERS 8
@@ -80,7 +81,8 @@ static int put_item(struct sl_apply_ctx *ctx, const struct sns_topic *t, const s
         .ref = sub_arn,
         .body = (uint8_t *)body,
         .body_len = body_len,
-        .owner_data = (uint8_t *)"",
+        .owner_data = (uint8_t *)type,
+        .owner_len = strlen(type),
     };
     struct headers hs = {.n = 0};
     sns_sub_arn(s, sub_arn);
@@ -267,18 +269,18 @@ int sl_sns_delivery_unsubscribed(struct sl_apply_ctx *ctx, const struct sns_topi
     return confirmation(ctx, t, s, base_url, SL_SNS_UNSUBSCRIBE_CONFIRMATION);
 }
 
+/* The item's message type, kept as its owner data. */
+static bool is_notification(const struct sl_outbox_item *item)
+{
+    return item->owner_len == 12 && memcmp(item->owner_data, "Notification", 12) == 0;
+}
+
 /* The outbox's hook: an undelivered message goes to the subscription's
  * dead-letter queue when it has one and the queue takes it. */
 static int finished(struct sl_apply_ctx *ctx, const struct sl_outbox_item *item, bool delivered,
                     const char *reason)
 {
-    const char *type = NULL;
-    for (unsigned i = 0; i < item->n_headers; i++) {
-        if (strcmp(item->headers[i].name, "x-amz-sns-message-type") == 0) {
-            type = item->headers[i].value;
-        }
-    }
-    if (delivered || (type != NULL && strcmp(type, "Notification") != 0)) {
+    if (delivered || !is_notification(item)) {
         return 0; /* confirmations are not dead-lettered */
     }
     struct sns_sub s;
@@ -313,7 +315,25 @@ static int finished(struct sl_apply_ctx *ctx, const struct sl_outbox_item *item,
     return rv == SL_OK ? taken : rv;
 }
 
+/* A notification for a subscription deleted since (or of a deleted topic)
+ * is not sent any more; confirmations go out whatever happened since. */
+static const char *unwanted(struct sl_store *store, const struct sl_outbox_item *item)
+{
+    if (!is_notification(item)) {
+        return NULL;
+    }
+    struct sl_txn *t = sl_txn_begin(store);
+    struct sns_sub s;
+    int rv = t != NULL ? sns_sub_load(t, item->ref, &s) : SL_ENOMEM;
+    sl_txn_free(t);
+    if (rv == SL_OK) {
+        sns_sub_free(&s);
+    }
+    return rv == SL_ENOTFOUND ? "the subscription was deleted" : NULL;
+}
+
 const struct sl_outbox_owner sl_sns_outbox_owner = {
     .service = SL_SNS_SERVICE_ID,
     .finished = finished,
+    .unwanted = unwanted,
 };

@@ -263,6 +263,39 @@ def dead_letter(rx, c, sns, sqs, topic):
               for x in text.splitlines()), "attempts metric")
 
 
+def deleted_while_retrying(rx, c, sns, topic):
+    """A subscription deleted while its message waits for a retry gets no
+    more attempts; the message is recorded undeliverable with the reason."""
+    path = "/gone"
+    sub = confirm_flow(rx, sns, sns, topic, path, via_url=True)
+    sns.set_subscription_attributes(SubscriptionArn=sub, AttributeName="DeliveryPolicy",
+                                    AttributeValue=json.dumps({"healthyRetryPolicy": {
+                                        "numRetries": 3, "minDelayTarget": 1,
+                                        "maxDelayTarget": 1}}))
+    rx.fail[path] = -1
+    with rx.lock:
+        rx.got.pop(path, None)
+    sns.publish(TopicArn=topic, Message="for a deleted subscription")
+    deadline = time.time() + 10
+    while not rx.got.get(path) and time.time() < deadline:
+        time.sleep(0.05)
+    sns.unsubscribe(SubscriptionArn=sub)
+    time.sleep(3.5)
+    with rx.lock:
+        tries = [b for _, _, b in rx.got.get(path, []) if b"for a deleted subscription" in b]
+    check(len(tries) == 1, "attempts after the unsubscribe: %d" % (len(tries) - 1))
+    deadline = time.time() + 10
+    while True:
+        leader = c.wait_leader()
+        records = json.loads(leader.get("/admin/outbox")[1])["undeliverable"]
+        mine = [r for r in records if r["ref"] == sub and "deleted" in r["reason"]]
+        if mine or time.time() > deadline:
+            break
+        time.sleep(0.1)
+    check(len(mine) == 1 and mine[0]["attempts"] == 1 and
+          mine[0]["reason"] == "abandoned after 1 attempt: the subscription was deleted", records)
+
+
 def policy_validation(sns, topic, sub):
     bad = [
         {"healthyRetryPolicy": {"numRetries": 101}},
@@ -385,6 +418,7 @@ def body(c):
 
         retries_then_success(rx, sns, v1)
         dead_letter(rx, c, sns, sqs, v1)
+        deleted_while_retrying(rx, c, sns, v1)
         policy_validation(sns, v2, sub2)
         content_type_and_raw(rx, sns, v2, sub2, "/v2")
         throttled(rx, sns, v2)

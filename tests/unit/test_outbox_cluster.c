@@ -154,6 +154,9 @@ static void test_outcomes_through_leader_changes(void **state)
                      SL_OUTBOX_RESCHEDULED);
     assert_int_equal(outcome(&h, ids[1], 2, SL_OUTBOX_RETRYABLE, "HTTP 500"),
                      SL_OUTBOX_ENDED_UNDELIVERABLE);
+    /* An item its owner gave up before any attempt. */
+    assert_int_equal(outcome(&h, ids[4], 0, SL_OUTBOX_ABANDONED, "the subscription was deleted"),
+                     SL_OUTBOX_ENDED_UNDELIVERABLE);
 
     /* A follower cut off long enough to need InstallSnapshot. */
     raft_fixture_kill(&h.f, 1);
@@ -173,8 +176,9 @@ static void test_outcomes_through_leader_changes(void **state)
     char want_dead[512];
     snprintf(want_dead, sizeof want_dead,
              "%llu/1/failed permanently after 1 attempt: HTTP 404|"
-             "%llu/3/retries exhausted after 3 attempts: HTTP 500|",
-             (unsigned long long)ids[2], (unsigned long long)ids[1]);
+             "%llu/3/retries exhausted after 3 attempts: HTTP 500|"
+             "%llu/0/abandoned after 0 attempts: the subscription was deleted|",
+             (unsigned long long)ids[2], (unsigned long long)ids[1], (unsigned long long)ids[4]);
     assert_string_equal(dead.text, want_dead);
     h_teardown(&h);
 }
