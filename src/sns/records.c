@@ -313,7 +313,7 @@ bool sns_arn_parse(const char *arn, char region[64], char account[64], char name
         return take(p, 0, name, 257) != NULL;
     }
     p = take(p, ':', name, 257);
-    return p != NULL && take(p, 0, id, 64) != NULL;
+    return p != NULL && strchr(p, ':') == NULL && take(p, 0, id, 64) != NULL;
 }
 
 int sns_topic_load_id(struct sl_txn *t, uint64_t tid, struct sns_topic *out)
