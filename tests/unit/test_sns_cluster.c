@@ -205,6 +205,105 @@ static void test_partitioned_leader(void **state)
     h_teardown(&h);
 }
 
+/* A topic command: the topic ARN, then the rest as strings. */
+static struct sl_result topic_cmd(struct harness *h, uint8_t op, const char *arn, const char *a,
+                                  const char *b)
+{
+    struct sl_wbuf w = {0};
+    sl_wbuf_str(&w, arn);
+    if (a != NULL) {
+        sl_wbuf_str(&w, a);
+    }
+    if (b != NULL) {
+        sl_wbuf_str(&w, b);
+    }
+    return run(h, SL_SNS_CMD(op), &w);
+}
+
+/* Every topic and subscription change (attributes, tags, permissions, data
+ * protection, confirmation, unsubscribe, delete) gives the same state on
+ * every node through leader changes and a snapshot. */
+static void test_topic_lifecycle_replicates(void **state)
+{
+    (void)state;
+    struct harness h;
+    h_setup(&h, 3, 8, 2);
+    raft_fixture_elect(&h.f, 2);
+    const char *t = "arn:aws:sns:us-east-1:000000000000:life";
+    struct sl_wbuf w = {0};
+    struct sns_kv tag = {"team", "a"};
+    sl_sns_cmd_create_topic(&w, ACCOUNT, "us-east-1", "life", NULL, 0, &tag, 1, "");
+    ok(run(&h, SL_SNS_CMD(SL_SNS_CREATE_TOPIC), &w));
+    ok(topic_cmd(&h, SL_SNS_SET_TOPIC_ATTRIBUTE, t, "DisplayName", "Life"));
+    ok(topic_cmd(&h, SL_SNS_PUT_DATA_PROTECTION, t, "{\"Statement\":[]}", NULL));
+    sl_wbuf_str(&w, t);
+    sl_wbuf_str(&w, "grant");
+    sl_wbuf_u32(&w, 1);
+    sl_wbuf_str(&w, "111111111111");
+    sl_wbuf_u32(&w, 1);
+    sl_wbuf_str(&w, "Publish");
+    ok(run(&h, SL_SNS_CMD(SL_SNS_ADD_PERMISSION), &w));
+    struct sl_sns_subscribe s = {.topic_arn = t, .id = "hook", .owner = ACCOUNT,
+                                 .protocol = "https", .endpoint = "https://example.com/h",
+                                 .token = "tok-1", .base_url = BASE};
+    sl_sns_cmd_subscribe(&w, &s);
+    ok(run(&h, SL_SNS_CMD(SL_SNS_SUBSCRIBE), &w));
+    s.id = "mail";
+    s.protocol = "email";
+    s.endpoint = "a@example.com";
+    s.token = "tok-2";
+    sl_sns_cmd_subscribe(&w, &s);
+    ok(run(&h, SL_SNS_CMD(SL_SNS_SUBSCRIBE), &w));
+    raft_fixture_depose(&h.f);
+    raft_fixture_elect(&h.f, 0);
+    sl_wbuf_str(&w, t);
+    sl_wbuf_str(&w, "tok-1");
+    sl_wbuf_u8(&w, 1);
+    ok(run(&h, SL_SNS_CMD(SL_SNS_CONFIRM), &w));
+    raft_fixture_kill(&h.f, 1);
+    ok(topic_cmd(&h, SL_SNS_SET_SUB_ATTRIBUTE, "arn:aws:sns:us-east-1:000000000000:life:hook",
+                 "FilterPolicy", "{\"k\":[\"v\"]}"));
+    ok(topic_cmd(&h, SL_SNS_UNSUBSCRIBE, "arn:aws:sns:us-east-1:000000000000:life:mail", BASE,
+                 NULL));
+    sl_wbuf_str(&w, t);
+    sl_sns_cmd_kvs(&w, &(struct sns_kv){"team", ""}, 1);
+    ok(run(&h, SL_SNS_CMD(SL_SNS_UNTAG), &w));
+    sl_sns_cmd_create_topic(&w, ACCOUNT, "us-east-1", "gone", NULL, 0, NULL, 0, "");
+    ok(run(&h, SL_SNS_CMD(SL_SNS_CREATE_TOPIC), &w));
+    for (int i = 0; i < 10; i++) { /* enough entries for a snapshot */
+        ok(topic_cmd(&h, SL_SNS_SET_TOPIC_ATTRIBUTE, t, "SignatureVersion", i % 2 ? "1" : "2"));
+    }
+    ok(topic_cmd(&h, SL_SNS_DELETE_TOPIC, "arn:aws:sns:us-east-1:000000000000:gone", NULL, NULL));
+    raft_fixture_revive(&h.f, 1);
+    wait_applied(&h);
+    assert_true(h.nodes[1].glue.snapshots_restored >= 1);
+    h_assert_converged(&h);
+    for (unsigned i = 0; i < 3; i++) {
+        struct sl_txn *txn = sl_txn_begin(h.nodes[i].store);
+        struct sns_topic topic;
+        struct sns_sub sub;
+        assert_int_equal(sns_topic_load(txn, t, &topic), SL_OK);
+        assert_string_equal(sns_topic_attr(&topic, "DisplayName"), "Life");
+        assert_non_null(strstr(sns_topic_attr(&topic, "Policy"), "\"grant\""));
+        assert_int_equal(topic.n_tags, 0);
+        assert_int_equal(topic.n_confirmed, 1);
+        assert_int_equal(topic.n_pending, 0);
+        assert_int_equal(topic.signature_version, 1);
+        sns_topic_free(&topic);
+        assert_int_equal(sns_topic_load(txn, "arn:aws:sns:us-east-1:000000000000:gone", &topic),
+                         SL_ENOTFOUND);
+        assert_int_equal(sns_sub_load(txn, "arn:aws:sns:us-east-1:000000000000:life:hook", &sub),
+                         SL_OK);
+        assert_int_equal(sub.status, SNS_SUB_CONFIRMED);
+        assert_string_equal(sns_sub_attr(&sub, "FilterPolicy"), "{\"k\":[\"v\"]}");
+        sns_sub_free(&sub);
+        assert_int_equal(sns_sub_load(txn, "arn:aws:sns:us-east-1:000000000000:life:mail", &sub),
+                         SL_ENOTFOUND);
+        sl_txn_free(txn);
+    }
+    h_teardown(&h);
+}
+
 static struct sl_result mobile(struct harness *h, uint8_t action, const char *a, const char *b,
                                const char *c, const struct sns_kv *kv, unsigned n)
 {
@@ -286,6 +385,7 @@ int main(void)
         cmocka_unit_test(test_fan_out_survives_leader_changes_and_snapshots),
         cmocka_unit_test(test_partitioned_leader),
         cmocka_unit_test(test_mobile_state_replicates),
+        cmocka_unit_test(test_topic_lifecycle_replicates),
     };
     return cmocka_run_group_tests_name("sns_cluster", tests, NULL, NULL);
 }
