@@ -360,6 +360,14 @@ static json_t *sub_entry(const struct sns_sub *s)
                      "Protocol", s->protocol, "Endpoint", s->endpoint, "TopicArn", s->topic_arn);
 }
 
+/* Whether s's topic is in the request's region (ListSubscriptions). */
+static bool in_region(const struct sns_op *op, const struct sns_sub *s)
+{
+    char region[64], account[64], name[257], id[64];
+    const char *want = op->ctx->region ? op->ctx->region : "us-east-1";
+    return sns_arn_parse(s->topic_arn, region, account, name, id) && strcmp(region, want) == 0;
+}
+
 /* Walks subscription records from lo to hi (keys of space `space`, the
  * subscription id last), 100 a page; NextToken is the last id. */
 static void list_subs(struct sns_op *op, struct sl_txn *t, struct sl_key *lo, struct sl_key *hi,
@@ -404,7 +412,7 @@ static void list_subs(struct sns_op *op, struct sl_txn *t, struct sl_key *lo, st
             continue;
         }
         snprintf(last, sizeof last, "%s", id);
-        if (by_topic || strcmp(s.owner, op->ctx->account_id) == 0) {
+        if (by_topic || (strcmp(s.owner, op->ctx->account_id) == 0 && in_region(op, &s))) {
             json_array_append_new(subs, sub_entry(&s));
         }
         sns_sub_free(&s);

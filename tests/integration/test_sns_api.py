@@ -14,8 +14,8 @@ from cluster import Checks, run_cluster_test  # noqa: E402
 check = Checks()
 
 
-def client(node, service="sns", key="test", secret="test"):
-    return boto3.client(service, endpoint_url=node.url, region_name="us-east-1",
+def client(node, service="sns", key="test", secret="test", region="us-east-1"):
+    return boto3.client(service, endpoint_url=node.url, region_name=region,
                         aws_access_key_id=key, aws_secret_access_key=secret,
                         config=Config(retries={"max_attempts": 8, "mode": "standard"}))
 
@@ -101,6 +101,16 @@ def topics(s, f):
     # Other accounts see their own topics only.
     other = client(NODE[1], key="AKIDOTHER", secret="secretother")
     check(other.list_topics()["Topics"] == [], "account isolation")
+    # Topics and subscriptions live in the region of the request.
+    eu = client(NODE[1], region="eu-west-1")
+    check(eu.list_topics()["Topics"] == [], "region isolation")
+    eu_arn = eu.create_topic(Name="orders")["TopicArn"]
+    check(eu_arn == "arn:aws:sns:eu-west-1:000000000000:orders", eu_arn)
+    eu.subscribe(TopicArn=eu_arn, Protocol="email", Endpoint="eu@example.com")
+    check([t["TopicArn"] for t in eu.list_topics()["Topics"]] == [eu_arn], "eu topics")
+    check([x["TopicArn"] for x in eu.list_subscriptions()["Subscriptions"]] == [eu_arn],
+          "eu subscriptions")
+    eu.delete_topic(TopicArn=eu_arn)
     return arn, fifo["TopicArn"]
 
 
