@@ -65,20 +65,37 @@ static bool entry_fail(struct outgoing *o, const char *code, const char *fmt, ..
     return false;
 }
 
-static bool valid_attr_name(const char *name)
+/* AWS's check of a message attribute name: NULL, or its message in buf. */
+static const char *attr_name_error(const char *name, char *buf, size_t cap)
 {
     size_t n = strlen(name);
-    if (n == 0 || n > 256 || name[0] == '.' || name[n - 1] == '.' || strstr(name, "..") ||
-        strncasecmp(name, "AWS.", 4) == 0 || strncasecmp(name, "Amazon.", 7) == 0) {
-        return false;
+    if (n > 256) {
+        return "Length of message attribute name must be less than 256 bytes.";
+    }
+    if (n == 0 || name[0] == '.') {
+        return "Invalid message attribute name starting with character '.' was found.";
+    }
+    if (name[n - 1] == '.') {
+        return "Invalid message attribute name ending with character '.' was found.";
     }
     for (size_t i = 0; i < n; i++) {
         if (!isalnum((unsigned char)name[i]) && name[i] != '_' && name[i] != '-' &&
             name[i] != '.') {
-            return false;
+            snprintf(buf, cap, "Invalid non-alphanumeric character '#x%X' was found in the "
+                     "message attribute name. Can only include alphanumeric characters, "
+                     "hyphens, underscores, or dots.", (unsigned char)name[i]);
+            return buf;
+        }
+        if (name[i] == '.' && i > 0 && name[i - 1] == '.') {
+            return "Message attribute name can not have successive '.' character.";
         }
     }
-    return true;
+    if (strncasecmp(name, "AWS.", 4) == 0 || strncasecmp(name, "Amazon.", 7) == 0) {
+        snprintf(buf, cap, "The message attribute name '%.256s' is reserved for use by AWS.",
+                 name);
+        return buf;
+    }
+    return NULL;
 }
 
 static bool valid_number(const char *s)
@@ -113,10 +130,11 @@ static bool check_attributes(const json_t *attrs, struct outgoing *o)
     {
         const char *type = sns_str(a, "DataType");
         const char *sv = sns_str(a, "StringValue"), *bv = sns_str(a, "BinaryValue");
-        if (!valid_attr_name(name)) {
+        char buf[400];
+        const char *bad = attr_name_error(name, buf, sizeof buf);
+        if (bad != NULL) {
             json_decref(out);
-            return entry_fail(o, "InvalidParameterValueException",
-                              "The message attribute name '%.256s' is invalid.", name);
+            return entry_fail(o, "InvalidParameterValueException", "%s", bad);
         }
         if (type == NULL || type[0] == '\0') {
             json_decref(out);
@@ -133,6 +151,12 @@ static bool check_attributes(const json_t *attrs, struct outgoing *o)
                               "String.", name);
         }
         const char *value = binary ? bv : sv;
+        if (value == NULL && (binary ? sv : bv) != NULL) {
+            json_decref(out);
+            return entry_fail(o, "InvalidParameterValueException",
+                              "The message attribute '%.256s' with type '%.64s' must use field "
+                              "'%s'.", name, type, binary ? "Binary" : "String");
+        }
         if (value == NULL || value[0] == '\0') {
             json_decref(out);
             return entry_fail(o, "InvalidParameterValueException",

@@ -307,6 +307,21 @@ def publishing(s, f, arn, fifo_arn):
     check(error(s.publish, TopicArn=arn, Message="x",
                 MessageAttributes={"AWS.x": {"DataType": "String", "StringValue": "v"}})[0]
           == "ParameterValueInvalid", "reserved name")
+    check(error(s.publish, TopicArn=arn, Message="x",
+                MessageAttributes={".a": {"DataType": "String", "StringValue": "v"}})[1]
+          == "Invalid message attribute name starting with character '.' was found.", "dot")
+    check(error(s.publish, TopicArn=arn, Message="x",
+                MessageAttributes={"a..b": {"DataType": "String", "StringValue": "v"}})[1]
+          == "Message attribute name can not have successive '.' character.", "dots")
+    check(error(s.publish, TopicArn=arn, Message="x",
+                MessageAttributes={"a b": {"DataType": "String", "StringValue": "v"}})[1]
+          == "Invalid non-alphanumeric character '#x20' was found in the message attribute "
+             "name. Can only include alphanumeric characters, hyphens, underscores, or dots.",
+          "space")
+    check(error(s.publish, TopicArn=arn, Message="x",
+                MessageAttributes={"a": {"DataType": "Binary", "StringValue": "v"}})[1]
+          == "The message attribute 'a' with type 'Binary' must use field 'Binary'.",
+          "binary field")
     many = {"a%d" % i: {"DataType": "String", "StringValue": "v"} for i in range(11)}
     check(error(s.publish, TopicArn=arn, Message="x", MessageAttributes=many)[0]
           == "InvalidParameter", "too many attributes")
