@@ -146,6 +146,13 @@ static int record_dead(struct sl_apply_ctx *ctx, const struct sl_outbox_item *it
     return SL_OK;
 }
 
+int sl_outbox_undeliverable(struct sl_apply_ctx *ctx, uint8_t owner, const char *target,
+                            const char *ref, const char *reason)
+{
+    struct sl_outbox_item it = {.owner = owner, .target = (char *)target, .ref = (char *)ref};
+    return record_dead(ctx, &it, reason);
+}
+
 /* The item ends: the owner hears of it, then it is deleted. */
 static int finish(struct sl_apply_ctx *ctx, struct sl_outbox_item *it, bool delivered,
                   const char *reason, uint8_t *disposition)

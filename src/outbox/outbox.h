@@ -133,6 +133,12 @@ void sl_outbox_item_free(struct sl_outbox_item *it);
 /* The item from the committed state (effector). SL_ENOTFOUND when gone. */
 int sl_outbox_load(struct sl_store *s, uint64_t id, struct sl_outbox_item *out);
 
+/* Records, inside the caller's apply, an effect that no attempt will be
+ * made for (a protocol nothing delivers): an undeliverable record with item
+ * id 0 and no attempts. SL_OK, SL_ENOMEM or a storage error. */
+int sl_outbox_undeliverable(struct sl_apply_ctx *ctx, uint8_t owner, const char *target,
+                            const char *ref, const char *reason);
+
 /* An undeliverable record: what ended without delivery and no owner took. */
 struct sl_outbox_dead {
     uint64_t item_id;

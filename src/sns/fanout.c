@@ -6,12 +6,14 @@
 #include <string.h>
 
 #include "src/err.h"
+#include "src/outbox/outbox.h"
 #include "src/sns/delivery.h"
 #include "src/sns/envelope.h"
 #include "src/sns/filter.h"
 #include "src/sns/internal.h"
 #include "src/sns/keys.h"
 #include "src/sns/sign.h"
+#include "src/sns/sns.h"
 #include "src/sqs/deliver.h"
 #include "storage/txn.h"
 
@@ -353,8 +355,14 @@ int sns_fanout_message(struct sns_fanout *f, struct sns_out_msg *o)
             rv = deliver_sqs(f, o, s, variant);
         } else if (sl_sns_delivery_handles(s->protocol)) {
             rv = deliver_external(f, o, s, variant);
+        } else {
+            /* sms, application, lambda, firehose: nothing delivers them (docs/sns.md). */
+            char arn[SNS_ARN_MAX], reason[96];
+            sns_sub_arn(s, arn);
+            snprintf(reason, sizeof reason, "delivery to %s endpoints is not supported",
+                     s->protocol);
+            rv = sl_outbox_undeliverable(f->ctx, SL_SNS_SERVICE_ID, s->endpoint, arn, reason);
         }
-        /* sms, application, lambda, firehose: nothing delivers them (docs/sns.md). */
     }
     sns_filter_msg_free(&fm);
     return rv;

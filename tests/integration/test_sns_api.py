@@ -4,6 +4,7 @@ hit, as AWS words them, with clients on the leader and on followers."""
 import json
 import os
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 import boto3  # noqa: E402
@@ -468,6 +469,18 @@ def mobile(s, f, c):
     check(f.list_origination_numbers()["PhoneNumbers"] == [], "no origination numbers")
     r = s.publish(PhoneNumber="+15555550102", Message="sms")
     check(len(r["MessageId"]) == 36, r)
+    # An sms subscription gets nothing, and that is on record with the reason.
+    topic = s.create_topic(Name="texts")["TopicArn"]
+    sub = s.subscribe(TopicArn=topic, Protocol="sms", Endpoint="+15555550103")["SubscriptionArn"]
+    s.publish(TopicArn=topic, Message="hello")
+    for _ in range(50):  # each node's own state: wait for this one to apply it
+        records = json.loads(NODE[1].get("/admin/outbox")[1])["undeliverable"]
+        mine = [r for r in records if r.get("ref") == sub]
+        if mine:
+            break
+        time.sleep(0.1)
+    check(len(mine) == 1 and mine[0]["reason"] == "delivery to sms endpoints is not supported"
+          and mine[0]["target"] == "+15555550103", records)
     check(error(s.publish, PhoneNumber="12", Message="sms")[0] == "InvalidParameter", "phone")
 
 

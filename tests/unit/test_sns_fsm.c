@@ -12,6 +12,7 @@
 
 #include "sns_harness.h"
 #include "src/err.h"
+#include "src/outbox/outbox.h"
 #include "src/sns/records.h"
 #include "src/sns/sign.h"
 #include "src/sns/sns.h"
@@ -406,6 +407,54 @@ static void test_message_structure_and_attributes(void **state)
     free((char *)topic);
 }
 
+struct dead_seen {
+    unsigned n;
+    char reasons[4][128];
+    char refs[4][400];
+};
+
+static int collect_dead(void *data, const struct sl_outbox_dead *d)
+{
+    struct dead_seen *s = data;
+    if (s->n < 4) {
+        snprintf(s->reasons[s->n], sizeof s->reasons[0], "%s", d->reason);
+        snprintf(s->refs[s->n], sizeof s->refs[0], "%s", d->ref);
+    }
+    s->n++;
+    return 0;
+}
+
+/* Protocols nothing delivers leave an undeliverable record per message
+ * and subscription, with the reason; SQS subscriptions still get theirs. */
+static void test_undeliverable_protocols(void **state)
+{
+    struct sqs_fx *f = *state;
+    const char *topic = strdup(sns_fx_topic(f, "mixed", NULL, 0));
+    char sms[400];
+    sqs_fx_create(f, "mq", NULL, 0);
+    snprintf(sms, sizeof sms, "%s", sns_fx_subscribe(f, topic, "sms", "+15555550100", NULL, 0));
+    sns_fx_subscribe(f, topic, "lambda", "arn:aws:lambda:us-east-1:000000000000:function:f",
+                     NULL, 0);
+    sns_fx_subscribe(f, topic, "sqs", QARN("mq"), NULL, 0);
+    struct sl_sns_message m = msg("to everyone");
+    sns_fx_publish(f, topic, &m, NULL);
+    assert_int_equal(count(f, "mq"), 1);
+    struct dead_seen seen = {0};
+    assert_int_equal(sl_outbox_dead_each(f->store, collect_dead, &seen), SL_OK);
+    assert_int_equal(seen.n, 2);
+    bool sms_seen = false;
+    for (unsigned i = 0; i < 2; i++) {
+        if (strcmp(seen.refs[i], sms) == 0) {
+            sms_seen = true;
+            assert_string_equal(seen.reasons[i], "delivery to sms endpoints is not supported");
+        } else {
+            assert_string_equal(seen.reasons[i], "delivery to lambda endpoints is not supported");
+        }
+    }
+    assert_true(sms_seen);
+    free((char *)topic);
+}
+
 /* The same commands on two state machines give byte-identical state. */
 static void test_deterministic(void **state)
 {
@@ -453,6 +502,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_confirmation_and_unsubscribe, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete_topic_removes_subscriptions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_message_structure_and_attributes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_undeliverable_protocols, setup, teardown),
         cmocka_unit_test(test_deterministic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
