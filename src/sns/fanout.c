@@ -245,6 +245,45 @@ static bool ends_with(const char *s, const char *suffix)
     return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
+/* A queue that is gone or refused the message: AWS's client-side failure.
+ * The message goes to the subscription's RedrivePolicy dead-letter queue,
+ * or, without one (or when that refuses it too), is recorded undeliverable
+ * with the queue's reason. */
+static int sqs_failed(struct sns_fanout *f, const struct sns_sub *s, struct sl_sqs_delivery *d,
+                      const struct sl_sqs_delivery_result *r)
+{
+    char reason[600], dlq_id[37], arn[SNS_ARN_MAX];
+    const char *policy = sns_sub_attr(s, "RedrivePolicy");
+    json_t *doc = policy != NULL ? json_loads(policy, 0, NULL) : NULL;
+    const char *dlq = json_string_value(json_object_get(doc, "deadLetterTargetArn"));
+    int rv = SL_OK;
+    snprintf(reason, sizeof reason, "SQS queue %.200s: %.63s%s%.150s", s->endpoint,
+             r->outcome == SL_SQS_REJECTED ? r->code : "",
+             r->outcome == SL_SQS_REJECTED ? ": " : "", r->message);
+    if (dlq != NULL) {
+        struct sl_sqs_delivery_result dr;
+        delivery_id(d->message_id, "dead-letter", dlq_id);
+        d->message_id = dlq_id;
+        d->dedup_id = ends_with(dlq, ".fifo") ? d->dedup_id : NULL;
+        rv = sl_sqs_deliver(f->ctx, dlq, d, &dr);
+        if (rv == SL_OK && (dr.outcome == SL_SQS_DELIVERED || dr.outcome == SL_SQS_DUPLICATE)) {
+            if (dr.outcome == SL_SQS_DELIVERED) {
+                add_wake(f, &dr);
+            }
+            json_decref(doc);
+            return SL_OK;
+        }
+        size_t n = strlen(reason);
+        snprintf(reason + n, sizeof reason - n, "; dead-letter queue refused it too: %.100s",
+                 dr.message);
+    }
+    json_decref(doc);
+    sns_sub_arn(s, arn);
+    return rv == SL_OK ? sl_outbox_undeliverable(f->ctx, SL_SNS_SERVICE_ID, s->endpoint, arn,
+                                                 reason)
+                       : rv;
+}
+
 static int deliver_sqs(struct sns_fanout *f, struct sns_out_msg *o, const struct sns_sub *s,
                        const char *variant)
 {
@@ -304,6 +343,8 @@ static int deliver_sqs(struct sns_fanout *f, struct sns_out_msg *o, const struct
     }
     if (rv == SL_OK && r.outcome == SL_SQS_DELIVERED) {
         add_wake(f, &r);
+    } else if (rv == SL_OK && (r.outcome == SL_SQS_NO_QUEUE || r.outcome == SL_SQS_REJECTED)) {
+        rv = sqs_failed(f, s, &d, &r);
     }
     free(body);
     free(attrs);

@@ -409,7 +409,7 @@ static void test_message_structure_and_attributes(void **state)
 
 struct dead_seen {
     unsigned n;
-    char reasons[4][128];
+    char reasons[4][400];
     char refs[4][400];
 };
 
@@ -452,6 +452,42 @@ static void test_undeliverable_protocols(void **state)
         }
     }
     assert_true(sms_seen);
+    free((char *)topic);
+}
+
+/* A queue that is gone or refuses the message: the subscription's
+ * dead-letter queue gets it, else an undeliverable record says why. */
+static void test_failed_queue_delivery(void **state)
+{
+    struct sqs_fx *f = *state;
+    const char *topic = strdup(sns_fx_topic(f, "lossy", NULL, 0));
+    struct sqs_kv small = {"MaximumMessageSize", "1024"};
+    struct sns_kv redrive = {"RedrivePolicy", "{\"deadLetterTargetArn\":\"" QARN("dlq") "\"}"};
+    sqs_fx_create(f, "small", &small, 1);
+    sqs_fx_create(f, "dlq", NULL, 0);
+    sns_fx_subscribe(f, topic, "sqs", QARN("missing"), &redrive, 1);
+    sns_fx_subscribe(f, topic, "sqs", QARN("small"), NULL, 0);
+    char big[2048];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    struct sl_sns_message m = msg(big);
+    assert_string_equal(sns_fx_publish(f, topic, &m, NULL), "m-1");
+    /* The missing queue's message went to its dead-letter queue... */
+    struct sl_sqs_message got[10];
+    unsigned n = sqs_fx_receive(f, "dlq", 10, 30, got);
+    assert_int_equal(n, 1);
+    json_t *e = json_loadb((const char *)got[0].body, got[0].body_len, 0, NULL);
+    assert_int_equal(strlen(json_string_value(json_object_get(e, "Message"))), 2047);
+    json_decref(e);
+    sl_sqs_messages_free(got, n);
+    /* ...and the one too large for its queue is on record. */
+    struct dead_seen seen = {0};
+    assert_int_equal(sl_outbox_dead_each(f->store, collect_dead, &seen), SL_OK);
+    assert_int_equal(seen.n, 1);
+    assert_string_equal(seen.reasons[0],
+                        "SQS queue " QARN("small") ": InvalidParameterValue: One or more "
+                        "parameters are invalid. Reason: Message must be shorter than 1024 "
+                        "bytes.");
     free((char *)topic);
 }
 
@@ -503,6 +539,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_delete_topic_removes_subscriptions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_message_structure_and_attributes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_undeliverable_protocols, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failed_queue_delivery, setup, teardown),
         cmocka_unit_test(test_deterministic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
