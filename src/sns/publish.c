@@ -104,15 +104,27 @@ static int dedup_gc(struct sl_apply_ctx *ctx)
         n++;
     }
     sl_iter_free(it);
-    for (unsigned i = 0; i < n; i++) {
+    int rv = SL_OK;
+    for (unsigned i = 0; i < n && rv == SL_OK; i++) {
         struct sl_key d;
+        void *v;
+        size_t len;
         sl_txn_del(ctx->txn, keys[i].buf, keys[i].len);
-        /* The record key is the same tail under SNS_KS_DEDUP. */
+        /* The record key is the same tail under SNS_KS_DEDUP. It goes only
+         * if it expired: the id may have been published again since, with
+         * a later expiry (and index key) of its own. */
         sl_key_init(&d, SNS_KS_DEDUP);
         sl_key_raw(&d, keys[i].buf + 9, keys[i].len - 9);
-        sl_txn_del(ctx->txn, d.buf, d.len);
+        rv = sl_txn_get(ctx->txn, d.buf, d.len, &v, &len);
+        if (rv == SL_OK) {
+            if (len < 8 || sl_get_u64(v) <= ctx->now_ms) {
+                sl_txn_del(ctx->txn, d.buf, d.len);
+            }
+            free(v);
+        }
+        rv = rv == SL_ENOTFOUND ? SL_OK : rv;
     }
-    return SL_OK;
+    return rv;
 }
 
 /* A FIFO message already published within the window: its first id and

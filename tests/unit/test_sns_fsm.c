@@ -13,10 +13,12 @@
 #include "sns_harness.h"
 #include "src/err.h"
 #include "src/outbox/outbox.h"
+#include "src/sns/keys.h"
 #include "src/sns/records.h"
 #include "src/sns/sign.h"
 #include "src/sns/sns.h"
 #include "src/sqs/digest.h"
+#include "storage/store.h"
 #include "storage/txn.h"
 
 #define QARN(name) "arn:aws:sqs:us-east-1:000000000000:" name
@@ -455,6 +457,52 @@ static void test_undeliverable_protocols(void **state)
     free((char *)topic);
 }
 
+/* Expired deduplication ids are removed a few per publish; an id published
+ * again after its window keeps its new window even when its old index key
+ * is removed later. */
+static void test_dedup_garbage(void **state)
+{
+    struct sqs_fx *f = *state;
+    struct sns_kv fifo = {"FifoTopic", "true"};
+    const char *topic = strdup(sns_fx_topic(f, "gc.fifo", &fifo, 1));
+    char dedup[16];
+    struct sl_sns_message m = msg("x");
+    m.group = "g";
+    for (int i = 0; i < 20; i++) {
+        snprintf(dedup, sizeof dedup, "a%02d", i);
+        m.dedup = dedup;
+        m.message_id = dedup;
+        sns_fx_publish(f, topic, &m, NULL);
+    }
+    m.dedup = "z";
+    m.message_id = "z-1";
+    assert_string_equal(sns_fx_publish(f, topic, &m, NULL), "z-1");
+    f->now += 5 * 60 * 1000 + 1;
+    m.message_id = "z-2"; /* a new window: the first 16 expired ids go */
+    assert_string_equal(sns_fx_publish(f, topic, &m, NULL), "z-2");
+    m.dedup = "other";
+    m.message_id = "o-1"; /* the rest go, the old "z" index key among them */
+    assert_string_equal(sns_fx_publish(f, topic, &m, NULL), "o-1");
+    m.dedup = "z";
+    m.message_id = "z-3";
+    assert_string_equal(sns_fx_publish(f, topic, &m, NULL), "z-2");
+    /* Nothing expired is left. */
+    struct sl_txn *t = sl_txn_begin(f->store);
+    struct sl_key lo, hi;
+    sl_key_init(&lo, SNS_KS_DEDUP);
+    sl_key_init(&hi, SNS_KS_DEDUP + 1);
+    struct sl_iter *it = sl_txn_iter_range(t, lo.buf, lo.len, hi.buf, hi.len);
+    unsigned left = 0;
+    for (; sl_iter_valid(it); sl_iter_next(it)) {
+        size_t kl;
+        left += sl_iter_key(it, &kl)[0] == SNS_KS_DEDUP;
+    }
+    sl_iter_free(it);
+    sl_txn_free(t);
+    assert_int_equal(left, 2); /* "z" and "other" */
+    free((char *)topic);
+}
+
 /* A queue that is gone or refuses the message: the subscription's
  * dead-letter queue gets it, else an undeliverable record says why. */
 static void test_failed_queue_delivery(void **state)
@@ -540,6 +588,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_message_structure_and_attributes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_undeliverable_protocols, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failed_queue_delivery, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dedup_garbage, setup, teardown),
         cmocka_unit_test(test_deterministic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
