@@ -16,6 +16,7 @@ enum {
     SNS_KS_DEDUP = 0x44,      /* tid, dedup id -> expires, message id, seq */
     SNS_KS_DEDUP_EXP = 0x45,  /* expires_at, tid, dedup id -> "" */
     SNS_KS_MOBILE = 0x46,     /* kind, account, key -> record (apps, endpoints, SMS) */
+    SNS_KS_FLOOR = 0x47,      /* "" -> u64: SNS_KS_DEDUP_EXP holds nothing older */
 };
 
 void sns_key_topic_name(struct sl_key *k, const char *account, const char *region,

@@ -80,11 +80,25 @@ static void sha256_hex(const void *p, size_t n, char out[65])
 }
 
 /* Removes a few expired dedup records: bounded work per publish keeps
- * the window's garbage from growing without a timer. */
+ * the window's garbage from growing without a timer. The scan starts at a
+ * replicated floor (everything before it was removed), so it never walks
+ * the deletions of earlier passes. */
 static int dedup_gc(struct sl_apply_ctx *ctx)
 {
-    struct sl_key lo, hi;
+    struct sl_key lo, hi, fk;
+    uint64_t floor = 0;
+    void *fv;
+    size_t fl;
+    sl_key_init(&fk, SNS_KS_FLOOR);
+    int frv = sl_txn_get(ctx->txn, fk.buf, fk.len, &fv, &fl);
+    if (frv == SL_OK) {
+        floor = fl == 8 ? sl_get_u64(fv) : 0;
+        free(fv);
+    } else if (frv != SL_ENOTFOUND) {
+        return frv;
+    }
     sl_key_init(&lo, SNS_KS_DEDUP_EXP);
+    sl_key_u64(&lo, floor);
     sl_key_init(&hi, SNS_KS_DEDUP_EXP);
     sl_key_u64(&hi, ctx->now_ms);
     struct sl_iter *it = sl_txn_iter_range(ctx->txn, lo.buf, lo.len, hi.buf, hi.len);
@@ -123,6 +137,13 @@ static int dedup_gc(struct sl_apply_ctx *ctx)
             free(v);
         }
         rv = rv == SL_ENOTFOUND ? SL_OK : rv;
+    }
+    /* All expired before now are gone, unless the pass stopped early. */
+    uint64_t next = n < DEDUP_GC_MAX ? ctx->now_ms : sl_get_u64(keys[n - 1].buf + 1);
+    if (rv == SL_OK && next != floor) {
+        uint8_t b[8];
+        sl_put_u64(b, next);
+        sl_txn_put(ctx->txn, fk.buf, fk.len, b, 8);
     }
     return rv;
 }
