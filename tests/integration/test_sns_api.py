@@ -3,14 +3,17 @@ every topic, subscription and publish operation and the errors a user can
 hit, as AWS words them, with clients on the leader and on followers."""
 import json
 import os
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 import boto3  # noqa: E402
 import botocore  # noqa: E402
 from botocore.config import Config  # noqa: E402
-from cluster import Checks, run_cluster_test  # noqa: E402
+from cluster import SLUICED, Checks, free_ports, run_cluster_test  # noqa: E402
 
 check = Checks()
 
@@ -509,8 +512,41 @@ def body(c):
     check(all(x["TopicArn"] != arn for x in f.list_subscriptions()["Subscriptions"]),
           "subscriptions deleted with their topic")
     auth(follower)
+    no_auth()
     sts = c.wait_converged()
     check(len({st["digest"] for st in sts}) == 1, "replicas agree")
+
+
+def no_auth():
+    """A node run with --auth none (development): SNS and SQS are both
+    reachable, told apart by the credential scope the SDK signs with."""
+    root = tempfile.mkdtemp(prefix="sluice-noauth-")
+    raft, api = free_ports(2)
+    proc = subprocess.Popen([SLUICED, "--id", "1", "--data-dir", os.path.join(root, "data"),
+                             "--auth", "none", "--raft-addr", "127.0.0.1:%d" % raft,
+                             "--api-addr", "127.0.0.1:%d" % api,
+                             "--members", "1=127.0.0.1:%d/127.0.0.1:%d" % (raft, api)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        kw = dict(endpoint_url="http://127.0.0.1:%d" % api, region_name="eu-west-1",
+                  aws_access_key_id="anything", aws_secret_access_key="anything",
+                  config=Config(retries={"max_attempts": 10, "mode": "standard"}))
+        sns, sqs = boto3.client("sns", **kw), boto3.client("sqs", **kw)
+        arn = None
+        for _ in range(50):
+            try:
+                arn = sns.create_topic(Name="dev")["TopicArn"]
+                break
+            except (botocore.exceptions.EndpointConnectionError,
+                    botocore.exceptions.ClientError):
+                time.sleep(0.2)
+        check(arn == "arn:aws:sns:eu-west-1:000000000000:dev", arn)
+        url = sqs.create_queue(QueueName="devq")["QueueUrl"]
+        check(url.endswith("/000000000000/devq"), url)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def main():
