@@ -10,6 +10,8 @@
 #include "api/gateway.h"
 #include "src/err.h"
 #include "src/metrics.h"
+#include "src/outbox/effector.h"
+#include "src/outbox/outbox.h"
 #include "src/ping/ping.h"
 #include "storage/store.h"
 
@@ -230,6 +232,9 @@ static void handle_metrics(struct sl_admin *a, struct sl_http_exchange *x)
         sl_gateway_metrics(a->gateway, &t, labels);
     }
     sl_metric(&t, "counter", "sluice_timer_advances_total", labels, (double)n->timers.advances);
+    if (a->effector != NULL) {
+        sl_effector_metrics(a->effector, &t, labels);
+    }
     if (t.failed) {
         sl_text_free(&t);
         sl_http_respond_error(x, 500, "InternalFailure", "out of memory");
@@ -453,6 +458,32 @@ static void handle_transfer(struct sl_admin *a, struct sl_http_exchange *x,
     }
 }
 
+/* --- /admin/outbox ------------------------------------------------------ */
+
+static int add_dead(void *data, const struct sl_outbox_dead *d)
+{
+    const struct sl_service *svc = sl_service_lookup(SL_CMD_TYPE(d->owner, 0));
+    json_array_append_new(data, json_pack("{s:I,s:s,s:s,s:s,s:i,s:s,s:I}", "item",
+                                          (json_int_t)d->item_id, "service",
+                                          svc != NULL ? svc->name : "?", "ref", d->ref, "target",
+                                          d->target, "attempts", (int)d->attempts, "reason",
+                                          d->reason, "ended_ms", (json_int_t)d->ended_ms));
+    return 0;
+}
+
+/* The outbox's undeliverable records, oldest first, from this node's state. */
+static void handle_outbox(struct sl_admin *a, struct sl_http_exchange *x)
+{
+    json_t *list = json_array();
+    int rv = list != NULL ? sl_outbox_dead_each(a->node->store, add_dead, list) : SL_ENOMEM;
+    if (rv != SL_OK) {
+        json_decref(list);
+        respond_status(a, x, rv, NULL);
+        return;
+    }
+    respond_json(x, 200, json_pack("{s:o}", "undeliverable", list));
+}
+
 static bool authorized(struct sl_admin *a, const struct sl_http_request *req)
 {
     size_t len;
@@ -506,6 +537,8 @@ bool sl_admin_handle(struct sl_admin *a, struct sl_http_exchange *x, const struc
         }
     } else if (strcmp(p, "/admin/transfer") == 0 && post) {
         handle_transfer(a, x, req);
+    } else if (strcmp(p, "/admin/outbox") == 0 && get) {
+        handle_outbox(a, x);
     } else {
         sl_http_respond_error(x, 404, "UnknownOperationException", "no such admin endpoint");
     }

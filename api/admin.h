@@ -20,11 +20,13 @@
 #include "raft/node.h"
 
 struct sl_gateway;
+struct sl_effector;
 
 struct sl_admin {
     struct sl_node *node;             /* not owned */
     struct sl_http_server *http;      /* for its stats; may be NULL */
     const struct sl_gateway *gateway; /* for its metrics; may be NULL */
+    const struct sl_effector *effector; /* outbox deliveries' metrics; may be NULL */
     const char *admin_token;          /* "" for none */
 };
 

@@ -15,6 +15,7 @@
 
 struct sl_node;
 struct sl_sqs_gw;
+struct sl_sns_gw;
 
 #include "src/metrics.h"
 
@@ -40,6 +41,7 @@ struct sl_gateway {
     bool auth;
     sl_aws_registry *registry;   /* owned */
     struct sl_sqs_gw *sqs;       /* owned */
+    struct sl_sns_gw *sns;       /* owned */
     struct sl_forwarder forwarder;
     struct sl_gateway_stats stats;
     struct sl_gateway_metric metrics[SL_GATEWAY_METRIC_SLOTS];

@@ -7,7 +7,7 @@ RAFT_VERSION=0.22.1
 PKGS=(build-essential cmake pkg-config clang libclang-rt-14-dev
       libuv1-dev librocksdb-dev libcmocka-dev libnghttp2-dev libhttp-parser-dev
       libssl-dev libjansson-dev libcurl4-openssl-dev
-      nghttp2-client curl python3 openssl awscli nats-server)
+      nghttp2-client curl python3 python3-cryptography openssl awscli nats-server)
 
 missing=()
 for p in "${PKGS[@]}"; do

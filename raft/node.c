@@ -58,12 +58,18 @@ static void watch_leadership(struct sl_node *n)
         sl_proposer_fail_pending(&n->proposer, SL_ENOTLEADER);
         sl_reads_fail(&n->reads, SL_ENOTLEADER);
         sl_timers_kick(&n->timers); /* stops them */
+        if (n->leader_hook != NULL) {
+            n->leader_hook(n->leader_hook_data);
+        }
     }
     /* A new leader, or new state: what is due may have changed. */
     if ((state == RAFT_LEADER && n->last_state != RAFT_LEADER) ||
         (state == RAFT_LEADER && n->fsm.entries_applied != n->timers_seen_applied)) {
         n->timers_seen_applied = n->fsm.entries_applied;
         sl_timers_kick(&n->timers);
+        if (n->leader_hook != NULL) {
+            n->leader_hook(n->leader_hook_data);
+        }
     }
     n->last_state = state;
 }

@@ -67,6 +67,11 @@ struct sl_node {
     uv_idle_t kick;   /* keeps the loop from blocking while work is queued */
     struct sl_timers timers;
     uint64_t timers_seen_applied; /* entries_applied when timers last looked */
+    /* Optional: called when the timers re-evaluate (leadership changed, or
+     * entries applied while leading), for leader-side work of the same kind
+     * (the outbox effector). Set after sl_node_start. */
+    void (*leader_hook)(void *data);
+    void *leader_hook_data;
     struct sl_histogram apply_hist;
     uint64_t leader_changes;
     uint64_t last_leader;

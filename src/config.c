@@ -15,6 +15,7 @@ static const char usage[] =
     "               [--snapshot-trailing N] [--snapshot-log-mb N] [--admin-token T]\n"
     "               [--tls-cert F --tls-key F]\n"
     "               [--credentials FILE | --auth none] [--cluster-secret S]\n"
+    "               [--smtp-url smtp://HOST:PORT] [--smtp-from ADDRESS]\n"
     "               [--log-level error|warn|info|debug]\n";
 
 static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
@@ -99,6 +100,7 @@ static void defaults(struct sl_config *c)
 {
     memset(c, 0, sizeof *c);
     sl_node_config_defaults(&c->node);
+    sl_effector_config_defaults(&c->effector);
     c->node.id = 1;
     c->log_level = SL_LOG_INFO;
     strcpy(c->api_host, "127.0.0.1");
@@ -160,6 +162,14 @@ static int apply(struct sl_config *c, const char *key, const char *value, char *
         rv = copy(c->tls_cert, sizeof c->tls_cert, value);
     } else if (strcmp(key, "tls-key") == 0) {
         rv = copy(c->tls_key, sizeof c->tls_key, value);
+    } else if (strcmp(key, "smtp-url") == 0) {
+        rv = strncmp(value, "smtp://", 7) == 0 || strncmp(value, "smtps://", 8) == 0
+                 ? copy(c->effector.smtp_url, sizeof c->effector.smtp_url, value)
+                 : SL_EINVAL;
+    } else if (strcmp(key, "smtp-from") == 0) {
+        rv = strchr(value, '@') != NULL && strpbrk(value, "<>\r\n ") == NULL
+                 ? copy(c->effector.smtp_from, sizeof c->effector.smtp_from, value)
+                 : SL_EINVAL;
     } else if (strcmp(key, "log-level") == 0) {
         c->log_level = sl_log_level_parse(value);
         rv = c->log_level < 0 ? SL_EINVAL : SL_OK;

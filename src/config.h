@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "raft/node.h"
+#include "src/outbox/effector.h"
 
 struct sl_config {
     struct sl_node_config node;
@@ -18,6 +19,7 @@ struct sl_config {
     bool auth_none;         /* development only: no request authentication */
     char tls_cert[1024];
     char tls_key[1024];
+    struct sl_effector_config effector; /* outbox deliveries: SMTP relay */
     int log_level;
 };
 

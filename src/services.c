@@ -3,13 +3,17 @@
 #include <string.h>
 
 #include "src/err.h"
+#include "src/outbox/outbox.h"
 #include "src/ping/ping.h"
 #include "src/service.h"
+#include "src/sns/sns.h"
 #include "src/sqs/sqs.h"
 
 static const struct sl_service *const services[] = {
     &sl_ping_service,
+    &sl_outbox_service,
     &sl_sqs_service,
+    &sl_sns_service,
 };
 
 const struct sl_service *sl_service_lookup(uint16_t type)

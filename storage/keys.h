@@ -11,7 +11,9 @@
 
 #define SL_KEY_MAX 512
 
-/* Key spaces. Services take one prefix each from 0x20 on. */
+/* Key spaces. Services take prefixes of their own: 0x18-0x1B the outbox
+ * (src/outbox/outbox.h), 0x20-0x30 SQS (src/sqs/keys.h), 0x40-0x4F SNS
+ * (src/sns/keys.h; 0x4A-0x4F its delivery and signing key). */
 enum {
     SL_KS_META = 0x00,    /* FSM metadata: applied index, fsm clock */
     SL_KS_DEDUP = 0x01,   /* request id -> first result */

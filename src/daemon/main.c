@@ -12,6 +12,8 @@
 #include "src/config.h"
 #include "src/err.h"
 #include "src/log.h"
+#include "src/outbox/effector.h"
+#include "src/sns/links.h"
 
 struct daemon {
     uv_loop_t *loop;
@@ -20,6 +22,7 @@ struct daemon {
     struct sl_http_server *http;
     struct sl_admin admin;
     struct sl_gateway gateway;
+    struct sl_effector effector;
     uv_signal_t sigterm, sigint;
     uv_prepare_t log_flush;
     int exit_code;
@@ -28,10 +31,18 @@ struct daemon {
 static void handle_request(void *data, struct sl_http_exchange *x, const struct sl_http_request *req)
 {
     struct daemon *d = data;
+    if (!d->node.closing && sl_sns_cert_serve(d->node.store, x, req)) {
+        return;
+    }
     if (sl_admin_handle(&d->admin, x, req)) {
         return;
     }
     sl_gateway_handle(&d->gateway, x, req);
+}
+
+static void effector_kick(void *data)
+{
+    sl_effector_kick(data);
 }
 
 static void http_closed(void *data)
@@ -64,6 +75,9 @@ static void on_signal(uv_signal_t *s, int signum)
     sl_log(SL_LOG_INFO, "signal %d: shutting down", signum);
     uv_signal_stop(&d->sigterm);
     uv_signal_stop(&d->sigint);
+    /* The effector first: it reads the store the node closes. */
+    d->node.leader_hook = NULL;
+    sl_effector_close(&d->effector, NULL);
     sl_node_close(&d->node, node_closed);
 }
 
@@ -82,6 +96,7 @@ int main(int argc, char **argv)
     }
     sl_log_setup(d.cfg.node.id, d.cfg.log_level);
     signal(SIGPIPE, SIG_IGN);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
     d.loop = uv_default_loop();
     uv_prepare_init(d.loop, &d.log_flush);
     uv_prepare_start(&d.log_flush, flush_log);
@@ -90,6 +105,12 @@ int main(int argc, char **argv)
         sl_log(SL_LOG_ERROR, "cannot start: %s", d.node.errmsg);
         return 1;
     }
+    if (sl_effector_init(&d.effector, &d.node, d.loop, &d.cfg.effector) != SL_OK) {
+        sl_log(SL_LOG_ERROR, "cannot start the outbox effector");
+        return 1;
+    }
+    d.node.leader_hook = effector_kick;
+    d.node.leader_hook_data = &d.effector;
     if (sl_gateway_init(&d.gateway, &d.node, d.loop, d.cfg.auth_none ? NULL : d.cfg.credentials,
                         d.cfg.cluster_secret, err, sizeof err) != SL_OK) {
         sl_log(SL_LOG_ERROR, "credentials: %s", err);
@@ -116,6 +137,7 @@ int main(int argc, char **argv)
     }
     d.admin.http = d.http;
     d.admin.gateway = &d.gateway;
+    d.admin.effector = &d.effector;
     sl_log(SL_LOG_INFO, "serving http://%s:%d", d.cfg.api_host, sl_http_server_port(d.http));
 
     uv_signal_init(d.loop, &d.sigterm);

@@ -75,6 +75,11 @@ const sl_aws_service *sl_sqs_gw_service(struct sl_sqs_gw *gw)
     return &gw->svc;
 }
 
+void sl_sqs_gw_wake(struct sl_sqs_gw *gw, const char *account, const char *name, unsigned count)
+{
+    sqs_polls_wake(gw, account, name, count);
+}
+
 static void gw_closed(uv_handle_t *h)
 {
     free(h->data);

@@ -15,6 +15,9 @@ struct sl_sqs_gw;
 /* The service description to register; its data points at gw. */
 int sl_sqs_gw_new(struct sl_sqs_gw **out, struct sl_node *node, uv_loop_t *loop);
 const sl_aws_service *sl_sqs_gw_service(struct sl_sqs_gw *gw);
+/* Wakes up to count long polls parked on the queue: another service's
+ * apply (SNS fan-out) made count messages receivable there. */
+void sl_sqs_gw_wake(struct sl_sqs_gw *gw, const char *account, const char *name, unsigned count);
 /* Answers parked long polls (empty) and frees gw once its handles closed. */
 void sl_sqs_gw_close(struct sl_sqs_gw *gw);
 

@@ -45,6 +45,33 @@ int sqs_get_body(struct sl_txn *t, uint64_t qid, uint64_t seq, struct sqs_body *
 /* Deletes every key of a message; its queue's counters are the caller's. */
 void sqs_erase(struct sl_txn *t, uint64_t qid, uint64_t seq, const struct sqs_head *h);
 
+/* One message to send, decoded from a command or built by another
+ * service's apply (deliver.c). */
+struct sqs_send_entry {
+    char *message_id;
+    const uint8_t *body;
+    size_t body_len;
+    char *md5_body;
+    const uint8_t *attrs;
+    size_t attrs_len;
+    char *md5_attrs;
+    char *trace;
+    char *md5_sys;
+    uint8_t has_delay;
+    uint32_t delay;
+    char *group;
+    char *dedup_id;
+    char *sender_id;
+    uint32_t size;
+};
+
+/* Sends e to q (the caller saves q): appends to out a batch result entry,
+ * success (u8 1, message id, u64 FIFO sequence number; a deduplicated
+ * message gives the first one's) or an AWS error (sqs_batch_error).
+ * Returns SL_OK or a storage error. */
+int sqs_send_one(struct sl_apply_ctx *ctx, struct sqs_queue *q, const struct sqs_send_entry *e,
+                 struct sl_wbuf *out);
+
 /* Makes due delayed and in-flight messages of q ready (bounded). */
 int sqs_promote(struct sl_apply_ctx *ctx, struct sqs_queue *q);
 

@@ -164,25 +164,7 @@ static int drop(struct sl_txn *t, struct sqs_queue *q, uint64_t seq, const struc
 
 /* --- send --------------------------------------------------------------- */
 
-struct send_entry {
-    char *message_id;
-    const uint8_t *body;
-    size_t body_len;
-    char *md5_body;
-    const uint8_t *attrs;
-    size_t attrs_len;
-    char *md5_attrs;
-    char *trace;
-    char *md5_sys;
-    uint8_t has_delay;
-    uint32_t delay;
-    char *group;
-    char *dedup_id;
-    char *sender_id;
-    uint32_t size;
-};
-
-static void send_entry_free(struct send_entry *e)
+static void send_entry_free(struct sqs_send_entry *e)
 {
     free(e->message_id);
     free(e->md5_body);
@@ -194,7 +176,7 @@ static void send_entry_free(struct send_entry *e)
     free(e->sender_id);
 }
 
-static void read_send_entry(struct sl_rbuf *r, struct send_entry *e)
+static void read_send_entry(struct sl_rbuf *r, struct sqs_send_entry *e)
 {
     e->message_id = sl_rbuf_strdup(r);
     e->body = sl_rbuf_bytes(r, &e->body_len);
@@ -269,8 +251,8 @@ static int dedup_store(struct sl_apply_ctx *ctx, struct sqs_queue *q, const char
     return SL_OK;
 }
 
-static int send_one(struct sl_apply_ctx *ctx, struct sqs_queue *q, struct send_entry *e,
-                    struct sl_wbuf *out)
+int sqs_send_one(struct sl_apply_ctx *ctx, struct sqs_queue *q, const struct sqs_send_entry *e,
+                 struct sl_wbuf *out)
 {
     char msg[300];
     char content_id[65];
@@ -370,7 +352,7 @@ static int send_messages(struct sl_apply_ctx *ctx, struct sl_rbuf *r, struct sqs
                 struct sl_result *res)
 {
     uint32_t n = sl_rbuf_u32(r);
-    struct send_entry e[SQS_MAX_BATCH];
+    struct sqs_send_entry e[SQS_MAX_BATCH];
     struct sl_wbuf out = {0};
     int rv = SL_OK;
     if (n == 0 || n > SQS_MAX_BATCH) {
@@ -386,7 +368,7 @@ static int send_messages(struct sl_apply_ctx *ctx, struct sl_rbuf *r, struct sqs
     }
     sl_wbuf_u32(&out, n);
     for (uint32_t i = 0; i < n && rv == SL_OK; i++) {
-        rv = send_one(ctx, q, &e[i], &out);
+        rv = sqs_send_one(ctx, q, &e[i], &out);
     }
     if (rv == SL_OK) {
         rv = sqs_save(ctx->txn, q);

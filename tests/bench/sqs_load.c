@@ -9,6 +9,8 @@
  *              op=batch    SendMessageBatch of 10
  *              op=recvdel  ReceiveMessage (up to 10) then DeleteMessageBatch
  *                          of what it got; the pair is one operation
+ *              op=publish  SNS Publish (awsQuery form) to topic=ARN, with a
+ *                          String attribute kind=attr when attr is given
  *   nats mode: NATS protocol; PUB with a reply inbox, done when the
  *              JetStream ack (a MSG on the inbox) arrives; pipeline=K sends K
  *              publishes at once and waits for the K acks.
@@ -16,7 +18,7 @@
  * usage: sqs_load key=value ...
  *   mode=sqs|nats targets=H:P[,H:P...] clients=N seconds=S warmup=S rate=R
  *   op=send|batch|recvdel queue=URL key=K secret=S region=R size=BYTES
- *   subject=SUBJ pipeline=K
+ *   subject=SUBJ pipeline=K topic=ARN attr=VALUE
  * Prints one JSON object on stdout. Bounded: stops by itself after
  * warmup + seconds, waiting at most 10 s more for answers in flight. */
 #define _GNU_SOURCE
@@ -41,7 +43,7 @@
 #define MAX_CONNS 1024
 #define MAX_SAMPLES (8u << 20)
 
-enum { OP_SEND, OP_BATCH, OP_RECVDEL };
+enum { OP_SEND, OP_BATCH, OP_RECVDEL, OP_PUBLISH };
 
 static struct {
     int nats;
@@ -55,6 +57,7 @@ static struct {
     int size;
     char subject[128];
     int pipeline;
+    char topic[512], attr[64];
 } cfg = {.clients = 1, .seconds = 5, .warmup = 1, .size = 100, .pipeline = 1,
          .key = "test", .secret = "test", .region = "us-east-1", .subject = "bench.load"};
 
@@ -158,12 +161,12 @@ static void hmac(const void *k, size_t kl, const void *d, size_t dl, unsigned ch
     HMAC(EVP_sha256(), k, (int)kl, d, dl, out, &ol);
 }
 
-static char sk_day[9];
+static char sk_day[9], sk_service[8];
 static unsigned char sk[32];
 
-static void signing_key(const char *day)
+static void signing_key(const char *day, const char *service)
 {
-    if (strcmp(day, sk_day) == 0) {
+    if (strcmp(day, sk_day) == 0 && strcmp(service, sk_service) == 0) {
         return;
     }
     char k0[160];
@@ -171,9 +174,10 @@ static void signing_key(const char *day)
     snprintf(k0, sizeof k0, "AWS4%s", cfg.secret);
     hmac(k0, strlen(k0), day, 8, a);
     hmac(a, 32, cfg.region, strlen(cfg.region), b);
-    hmac(b, 32, "sqs", 3, c);
+    hmac(b, 32, service, strlen(service), c);
     hmac(c, 32, "aws4_request", 12, sk);
     memcpy(sk_day, day, 9);
+    snprintf(sk_service, sizeof sk_service, "%s", service);
 }
 
 /* Writes one signed awsJson request for target into w. */
@@ -186,7 +190,7 @@ static void sqs_request(struct conn *c, const char *target_op, const char *body,
     strftime(amz_date, sizeof amz_date, "%Y%m%dT%H%M%SZ", &tm);
     memcpy(day, amz_date, 8);
     day[8] = 0;
-    signing_key(day);
+    signing_key(day, "sqs");
 
     unsigned char h[32];
     char body_hash[65], creq_hash[65], sig[65];
@@ -211,6 +215,44 @@ static void sqs_request(struct conn *c, const char *target_op, const char *body,
                "Authorization: AWS4-HMAC-SHA256 Credential=%s/%s/%s/sqs/aws4_request, "
                "SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=%s\r\n\r\n",
                c->target, amz_date, target_op, bl, cfg.key, day, cfg.region, sig);
+    buf_add(&c->w, body, bl);
+}
+
+/* Writes one signed awsQuery (form) request to SNS into w. */
+static void sns_request(struct conn *c, const char *body, size_t bl)
+{
+    char amz_date[17], day[9];
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(amz_date, sizeof amz_date, "%Y%m%dT%H%M%SZ", &tm);
+    memcpy(day, amz_date, 8);
+    day[8] = 0;
+    signing_key(day, "sns");
+
+    unsigned char h[32];
+    char body_hash[65], creq_hash[65], sig[65];
+    SHA256((const unsigned char *)body, bl, h);
+    hex(h, 32, body_hash);
+    char creq[1024];
+    int cl = snprintf(creq, sizeof creq,
+                      "POST\n/\n\ncontent-type:application/x-www-form-urlencoded\nhost:%s\n"
+                      "x-amz-date:%s\n\ncontent-type;host;x-amz-date\n%s",
+                      c->target, amz_date, body_hash);
+    SHA256((const unsigned char *)creq, (size_t)cl, h);
+    hex(h, 32, creq_hash);
+    char sts[512];
+    int sl = snprintf(sts, sizeof sts, "AWS4-HMAC-SHA256\n%s\n%s/%s/sns/aws4_request\n%s",
+                      amz_date, day, cfg.region, creq_hash);
+    hmac(sk, 32, sts, (size_t)sl, h);
+    hex(h, 32, sig);
+    buf_printf(&c->w,
+               "POST / HTTP/1.1\r\nHost: %s\r\n"
+               "Content-Type: application/x-www-form-urlencoded\r\n"
+               "X-Amz-Date: %s\r\nContent-Length: %zu\r\n"
+               "Authorization: AWS4-HMAC-SHA256 Credential=%s/%s/%s/sns/aws4_request, "
+               "SignedHeaders=content-type;host;x-amz-date, Signature=%s\r\n\r\n",
+               c->target, amz_date, bl, cfg.key, day, cfg.region, sig);
     buf_add(&c->w, body, bl);
 }
 
@@ -332,6 +374,21 @@ static void start_op(struct conn *c, uint64_t t0)
         buf_printf(&b, "{\"QueueUrl\":\"%s\",\"MaxNumberOfMessages\":10,\"WaitTimeSeconds\":0}",
                    cfg.queue);
         sqs_request(c, "ReceiveMessage", b.p, b.len);
+        break;
+    case OP_PUBLISH:
+        c->msgs = 1;
+        buf_printf(&b, "Action=Publish&Version=2010-03-31&TopicArn=");
+        for (const char *p = cfg.topic; *p; p++) {
+            buf_printf(&b, *p == ':' ? "%%3A" : "%c", *p);
+        }
+        buf_printf(&b, "&Message=");
+        buf_add(&b, body_text, (size_t)cfg.size);
+        if (cfg.attr[0]) {
+            buf_printf(&b, "&MessageAttributes.entry.1.Name=kind"
+                           "&MessageAttributes.entry.1.Value.DataType=String"
+                           "&MessageAttributes.entry.1.Value.StringValue=%s", cfg.attr);
+        }
+        sns_request(c, b.p, b.len);
         break;
     }
     free(b.p);
@@ -661,7 +718,10 @@ static void parse_args(int argc, char **argv)
         if (!strcmp(k, "mode")) {
             cfg.nats = !strcmp(v, "nats");
         } else if (!strcmp(k, "op")) {
-            cfg.op = !strcmp(v, "send") ? OP_SEND : !strcmp(v, "batch") ? OP_BATCH : OP_RECVDEL;
+            cfg.op = !strcmp(v, "send")      ? OP_SEND
+                     : !strcmp(v, "batch")   ? OP_BATCH
+                     : !strcmp(v, "publish") ? OP_PUBLISH
+                                             : OP_RECVDEL;
         } else if (!strcmp(k, "targets")) {
             char tmp[1024];
             snprintf(tmp, sizeof tmp, "%s", v);
@@ -690,6 +750,10 @@ static void parse_args(int argc, char **argv)
             snprintf(cfg.subject, sizeof cfg.subject, "%s", v);
         } else if (!strcmp(k, "pipeline")) {
             cfg.pipeline = atoi(v);
+        } else if (!strcmp(k, "topic")) {
+            snprintf(cfg.topic, sizeof cfg.topic, "%s", v);
+        } else if (!strcmp(k, "attr")) {
+            snprintf(cfg.attr, sizeof cfg.attr, "%s", v);
         } else {
             fprintf(stderr, "sqs_load: unknown %s\n", k);
             exit(2);
