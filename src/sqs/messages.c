@@ -91,6 +91,24 @@ static void index_as(struct sl_txn *t, struct sqs_queue *q, uint64_t seq, struct
     }
 }
 
+/* A FIFO message back from flight takes its old place in the ready order,
+ * ahead of the later messages of its group (a fresh key would put it behind
+ * them). The receive scan starts at ready_floor, so the floor moves back to
+ * it. */
+static void requeue_in_place(struct sl_txn *t, struct sqs_queue *q, uint64_t seq,
+                             struct sqs_head *h)
+{
+    struct sl_key k;
+    uint8_t v[8];
+    h->state = SQS_READY;
+    sqs_key_ready(&k, q->qid, h->ready_key);
+    sl_put_u64(v, seq);
+    sl_txn_put(t, k.buf, k.len, v, 8);
+    if (h->ready_key < q->ready_floor) {
+        q->ready_floor = h->ready_key;
+    }
+}
+
 static uint64_t *counter(struct sqs_queue *q, uint8_t state)
 {
     return state == SQS_READY ? &q->n_ready : state == SQS_DELAYED ? &q->n_delayed : &q->n_inflight;
@@ -459,7 +477,11 @@ int sqs_promote(struct sl_apply_ctx *ctx, struct sqs_queue *q)
         } else {
             uint8_t was = h.state;
             unindex(ctx->txn, q->qid, d[i].seq, &h);
-            index_as(ctx->txn, q, d[i].seq, &h, SQS_READY);
+            if (q->fifo && was == SQS_INFLIGHT) {
+                requeue_in_place(ctx->txn, q, d[i].seq, &h);
+            } else {
+                index_as(ctx->txn, q, d[i].seq, &h, SQS_READY);
+            }
             uint64_t *c = counter(q, was);
             *c -= *c > 0;
             q->n_ready++;
