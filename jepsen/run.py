@@ -41,6 +41,8 @@ def parse():
                         "(runs with different tags can run side by side)")
     p.add_argument("--out", default=None, help="folder for history, report and node logs")
     p.add_argument("--bin", default=os.environ.get("SL_BIN_DIR", os.path.join(here, "..", "build")))
+    p.add_argument("--hold", default="5,20", help="a fault lasts MIN,MAX seconds")
+    p.add_argument("--quiet", default="3,8", help="MIN,MAX seconds between faults")
     p.add_argument("--max-skew", type=int, default=60, help="largest clock offset, seconds")
     p.add_argument("--drain-timeout", type=float, default=300)
     return p.parse_args()
@@ -109,7 +111,9 @@ def run(a, seed, kinds, cluster, rec, wls, report):
     threads = [t for w in wls for t in w.threads(stop, drain)]
     for t in threads:
         t.start()
-    nem = Nemesis(cluster, rec, seed, kinds, max_skew_s=a.max_skew) if kinds else None
+    span = lambda v: tuple(float(x) for x in v.split(","))  # noqa: E731
+    nem = Nemesis(cluster, rec, seed, kinds, hold=span(a.hold), quiet=span(a.quiet),
+                  max_skew_s=a.max_skew) if kinds else None
     nt = threading.Thread(target=nem.run, args=(stop,), daemon=True) if nem else None
     t0 = time.monotonic()
     if nt:

@@ -208,7 +208,7 @@ class Nemesis:
 
     def f_membership(self, stop):
         """Removes a random member, adds a fresh node under a new id, then
-        transfers leadership to a random voter."""
+        transfers leadership to a random other voter."""
         old = self.rng.choice(self._ids())
         self.c.remove_member(old)
         self.c.drop_node(self.c.nodes[old])
@@ -216,7 +216,8 @@ class Nemesis:
         new.start(join=True)
         self.rec.nemesis("membership", "applied", removed=old, added=new.id)
         self.c.add_member(new)
-        target = self.rng.choice(self._ids())
+        lead = self.c.wait_leader()
+        target = self.rng.choice([i for i in self._ids() if i != lead.id])
         try:
             self.c.admin("POST", "/admin/transfer", {"id": target}, timeout=30)
         except AdminError as e:
