@@ -43,6 +43,8 @@ def parse():
     p.add_argument("--bin", default=os.environ.get("SL_BIN_DIR", os.path.join(here, "..", "build")))
     p.add_argument("--hold", default="5,20", help="a fault lasts MIN,MAX seconds")
     p.add_argument("--quiet", default="3,8", help="MIN,MAX seconds between faults")
+    p.add_argument("--pace", type=float, default=0.02,
+                   help="seconds each client waits between operations")
     p.add_argument("--max-skew", type=int, default=60, help="largest clock offset, seconds")
     p.add_argument("--drain-timeout", type=float, default=300)
     return p.parse_args()
@@ -86,7 +88,7 @@ def main():
         cluster = Cluster(net, os.path.join(out, "cluster"), sluiced, a.nodes)
         cluster.start()
         rng = random.Random(seed)
-        wls = [WORKLOADS[w](rec, cluster, random.Random(rng.random()), a.nodes)
+        wls = [WORKLOADS[w](rec, cluster, random.Random(rng.random()), a.pace)
                for w in a.workloads.split(",")]
         for w in wls:
             w.setup()
@@ -140,6 +142,8 @@ def run(a, seed, kinds, cluster, rec, wls, report):
     statuses = cluster.wait_converged()
     report["nemesis"] = {"counts": nem.counts if nem else {}, "errors": nem.errors if nem else 0}
     report["drained"] = drained
+    report["queues_at_end"] = {w.name: {"pending_acknowledged": w.pending(),
+                                        "counts": w.last_counts} for w in wls}
     rec.f.flush()
     ops = history.pair(history.load(rec.path))
     results = {w.name: w.check(ops).as_dict() for w in wls}
@@ -199,7 +203,7 @@ def print_report(r):
             if kind in checker.VIOLATIONS:
                 print("      %s e.g. %s" % (kind, json.dumps(ex[:2])))
     if r.get("drained") is False:
-        print("   queues did not drain: acknowledged messages never came back")
+        print("   queues did not drain: %s" % json.dumps(r.get("queues_at_end")))
     print("   reproduce: %s" % r["command"] if "--seed" in r["command"]
           else "   reproduce: %s --seed %d" % (r["command"], r["seed"]))
 

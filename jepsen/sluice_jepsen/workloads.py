@@ -108,6 +108,7 @@ class QueueWorkload:
         self.visibility_s = visibility_s
         self.groups_per_producer = groups_per_producer
         self.pace_s = pace_s
+        self.last_counts = None  # the queue's counts at the last drain check
         self.acked = set()       # bodies whose send was acknowledged
         self.seen = set()        # bodies received at least once
         self.lock = threading.Lock()
@@ -245,6 +246,8 @@ class QueueWorkload:
             return len(self.acked - self.seen)
 
     def queue_empty(self):
+        """True when the queue reports no message at all; the counts (or the
+        error) are kept in last_counts for the report."""
         ep = Endpoint(self.cluster, 0, 2)
         try:
             a = ep.sqs.get_queue_attributes(
@@ -252,8 +255,10 @@ class QueueWorkload:
                 AttributeNames=["ApproximateNumberOfMessages",
                                 "ApproximateNumberOfMessagesNotVisible",
                                 "ApproximateNumberOfMessagesDelayed"])["Attributes"]
-        except (ClientError, botocore.exceptions.BotoCoreError):
+        except (ClientError, botocore.exceptions.BotoCoreError) as e:
+            self.last_counts = {"error": str(e)}
             return False
+        self.last_counts = {k: int(v) for k, v in a.items()}
         return all(int(v) == 0 for v in a.values())
 
     def check(self, ops):
@@ -262,7 +267,9 @@ class QueueWorkload:
 
 
 WORKLOADS = {
-    "sqs": lambda rec, c, rng, n: QueueWorkload(rec, c, rng, False, producers=2, consumers=2),
-    "fifo": lambda rec, c, rng, n: QueueWorkload(rec, c, rng, True, producers=2, consumers=2),
+    "sqs": lambda rec, c, rng, pace: QueueWorkload(rec, c, rng, False, producers=2, consumers=2,
+                                                   pace_s=pace),
+    "fifo": lambda rec, c, rng, pace: QueueWorkload(rec, c, rng, True, producers=2, consumers=2,
+                                                    pace_s=pace),
     # "sns": SNS -> SQS fan-out, when SNS lands (see the module docstring).
 }
