@@ -246,20 +246,27 @@ class QueueWorkload:
             return len(self.acked - self.seen)
 
     def queue_empty(self):
-        """True when the queue reports no message at all; the counts (or the
-        error) are kept in last_counts for the report."""
-        ep = Endpoint(self.cluster, 0, 2)
-        try:
-            a = ep.sqs.get_queue_attributes(
-                QueueUrl=ep.queue_url(self.queue),
-                AttributeNames=["ApproximateNumberOfMessages",
-                                "ApproximateNumberOfMessagesNotVisible",
-                                "ApproximateNumberOfMessagesDelayed"])["Attributes"]
-        except (ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.last_counts = {"error": str(e)}
-            return False
-        self.last_counts = {k: int(v) for k, v in a.items()}
-        return all(int(v) == 0 for v in a.values())
+        """True when the queue reports no message at all, asked of each node
+        in turn until one answers; the counts (or the errors) are kept in
+        last_counts for the report."""
+        errors = {}
+        for i in range(len(self.cluster.nodes)):
+            ep = Endpoint(self.cluster, i, 1)
+            try:
+                a = ep.sqs.get_queue_attributes(
+                    QueueUrl=ep.queue_url(self.queue),
+                    AttributeNames=["ApproximateNumberOfMessages",
+                                    "ApproximateNumberOfMessagesNotVisible",
+                                    "ApproximateNumberOfMessagesDelayed"])["Attributes"]
+            except (ClientError, botocore.exceptions.BotoCoreError) as e:
+                errors[ep.node] = str(e)[:200]
+                continue
+            self.last_counts = {k: int(v) for k, v in a.items()}
+            if errors:
+                self.last_counts["errors_from_other_nodes"] = errors
+            return all(int(v) == 0 for k, v in a.items())
+        self.last_counts = {"errors": errors}
+        return False
 
     def check(self, ops):
         return checker.check_queue([o for o in ops if o["wl"] == self.name],
