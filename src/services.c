@@ -3,12 +3,14 @@
 #include <string.h>
 
 #include "src/err.h"
+#include "src/members/members.h"
 #include "src/ping/ping.h"
 #include "src/service.h"
 #include "src/sqs/sqs.h"
 
 static const struct sl_service *const services[] = {
     &sl_ping_service,
+    &sl_members_service,
     &sl_sqs_service,
 };
 
