@@ -166,8 +166,7 @@ void sqs_erase(struct sl_txn *t, uint64_t qid, uint64_t seq, const struct sqs_he
     sl_txn_del(t, k.buf, k.len);
 }
 
-/* Drops a message that is counted in its state. */
-static int drop(struct sl_txn *t, struct sqs_queue *q, uint64_t seq, const struct sqs_head *h)
+int sqs_drop(struct sl_txn *t, struct sqs_queue *q, uint64_t seq, const struct sqs_head *h)
 {
     sqs_erase(t, q->qid, seq, h);
     if (seq >= q->purge_seq) {
@@ -560,7 +559,7 @@ int sqs_move_message(struct sl_apply_ctx *ctx, struct sqs_queue *from, uint64_t 
         rv = put_head(ctx->txn, to->qid, dseq, &dh);
     }
     if (rv == SL_OK) {
-        rv = drop(ctx->txn, from, seq, h);
+        rv = sqs_drop(ctx->txn, from, seq, h);
     }
     sqs_body_free(&b);
     return rv;
@@ -678,7 +677,7 @@ static int receive(struct sl_apply_ctx *ctx, struct sl_rbuf *r, struct sqs_queue
             break;
         }
         if (h.expires_at <= ctx->now_ms) {
-            rv = drop(ctx->txn, q, seq, &h);
+            rv = sqs_drop(ctx->txn, q, seq, &h);
             sqs_head_free(&h);
             consumed[i] = true;
             continue;
@@ -783,7 +782,7 @@ static int delete_one(struct sl_apply_ctx *ctx, struct sqs_queue *q, const char 
     /* A handle from an earlier receive succeeds without deleting, as on
      * AWS: only the latest receive's handle deletes. */
     if (h.receipt_nonce == nonce) {
-        rv = drop(ctx->txn, q, seq, &h);
+        rv = sqs_drop(ctx->txn, q, seq, &h);
     }
     sqs_head_free(&h);
     sl_wbuf_u8(out, 1);

@@ -390,6 +390,26 @@ static void test_advance_cleans_up(void **state)
     assert_int_equal(due, f->now - (5 * 60 * 1000 + 1) + 345600000ull); /* the FIFO message's retention */
 }
 
+/* A FIFO message in flight when its retention period ends releases its
+ * group: the group's next message is receivable. */
+static void test_fifo_retention_expiry_releases_group(void **state)
+{
+    struct sqs_fx *f = *state;
+    struct sl_sqs_message m[10];
+    struct sqs_kv attrs[2] = {{"FifoQueue", "true"}, {"MessageRetentionPeriod", "60"}};
+    sqs_fx_create(f, "e.fifo", attrs, 2);
+    sqs_fx_send(f, "e.fifo", "a1", "A", "d1");
+    assert_int_equal(sqs_fx_receive(f, "e.fifo", 1, 600, m), 1);
+    sl_sqs_messages_free(m, 1);
+    f->now += 61 * 1000;
+    while (advance(f) > 0) {
+    }
+    sqs_fx_send(f, "e.fifo", "a2", "A", "d2");
+    assert_int_equal(sqs_fx_receive(f, "e.fifo", 10, 30, m), 1);
+    assert_memory_equal(m[0].body, "a2", 2);
+    sl_sqs_messages_free(m, 1);
+}
+
 static void test_list_queues(void **state)
 {
     struct sqs_fx *f = *state;
@@ -517,6 +537,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_purge_delete_retention, setup, teardown),
         cmocka_unit_test_setup_teardown(test_exact_counts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_advance_cleans_up, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fifo_retention_expiry_releases_group, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_queues, setup, teardown),
         cmocka_unit_test_setup_teardown(test_permissions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_message_move_tasks, setup, teardown),
