@@ -431,6 +431,17 @@ int sl_node_add_member(struct sl_node *n, uint64_t id, const char *raft_addr, sl
     if (c == NULL) {
         return SL_ENOMEM;
     }
+    /* A member left a spare (its promotion failed, e.g. the leader lost
+     * touch with it while it installed a snapshot) gets no log from libraft
+     * and would stay behind for good: adding it again retries the
+     * promotion. */
+    const struct raft_configuration *conf = &n->raft.configuration;
+    for (unsigned i = 0; i < conf->n; i++) {
+        if (conf->servers[i].id == id && conf->servers[i].role != RAFT_VOTER) {
+            return change_submitted(c, raft_assign(&n->raft, &c->req.change, id, RAFT_VOTER,
+                                                   change_cb));
+        }
+    }
     c->promote = true;
     return change_submitted(c, raft_add(&n->raft, &c->req.change, id, raft_addr, change_cb));
 }

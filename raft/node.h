@@ -109,6 +109,8 @@ int sl_node_read_barrier(struct sl_node *n, sl_read_cb cb, void *data);
 
 /* Takes a snapshot at the next applied entry (the leader makes one). */
 int sl_node_snapshot_now(struct sl_node *n);
+/* Adds id as a spare and promotes it to voter once caught up. For a member
+ * already in the configuration but not a voter, retries the promotion. */
 int sl_node_add_member(struct sl_node *n, uint64_t id, const char *raft_addr, sl_node_change_cb cb,
                        void *data);
 int sl_node_remove_member(struct sl_node *n, uint64_t id, sl_node_change_cb cb, void *data);

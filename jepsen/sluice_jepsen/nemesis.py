@@ -42,7 +42,10 @@ class Nemesis:
             except Exception as e:  # noqa: BLE001 - recorded, then healed
                 self.errors += 1
                 self.rec.nemesis(kind, "error", error="%s: %s" % (type(e).__name__, e))
-                self.heal_all()
+                try:
+                    self.heal_all()
+                except Exception as e2:  # noqa: BLE001 - the final heal tries again
+                    self.rec.nemesis(kind, "heal-error", error="%s: %s" % (type(e2).__name__, e2))
             stop.wait(self.rng.uniform(*self.quiet))
 
     def _hold(self, stop):
