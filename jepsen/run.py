@@ -140,7 +140,8 @@ def run(a, seed, kinds, cluster, rec, wls, report):
         t.join(timeout=30)
     rec.nemesis("final", "drained", complete=drained)
     statuses = cluster.wait_converged()
-    report["nemesis"] = {"counts": nem.counts if nem else {}, "errors": nem.errors if nem else 0}
+    report["nemesis"] = {"counts": nem.counts if nem else {}, "errors": nem.errors if nem else 0,
+                         "stuck_promotions": nem.stuck_promotions if nem else 0}
     report["drained"] = drained
     report["queues_at_end"] = {w.name: {"pending_acknowledged": w.pending(),
                                         "counts": w.last_counts} for w in wls}

@@ -230,12 +230,26 @@ class Cluster:
                 pass
         raise AdminError("could not remove node %d" % node_id)
 
-    def add_member(self, node, timeout=120):
+    def add_member(self, node, timeout=180, stuck_after=45, on_stuck=None):
+        """Adds node (started with --join) and waits until it is a voter.
+        Adding again retries a failed promotion; a member still a spare
+        after stuck_after seconds is removed, wiped and added afresh (the
+        operator's way out; on_stuck(node_id) is told)."""
         deadline = time.monotonic() + timeout
+        since = time.monotonic()
         while time.monotonic() < deadline:
-            if self.voters().get(node.id) == "voter":
+            role = self.voters().get(node.id)
+            if role == "voter":
                 node.join_pending = False
                 return
+            if role is not None and time.monotonic() - since > stuck_after:
+                if on_stuck:
+                    on_stuck(node.id)
+                self.remove_member(node.id)
+                node.kill()
+                node.wipe()
+                node.start(join=True)
+                since = time.monotonic()
             try:
                 self.admin("POST", "/admin/members", {"id": node.id, "raft_addr": node.raft_addr,
                                                       "api_addr": node.api_addr}, timeout=30)

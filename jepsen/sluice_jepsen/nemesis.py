@@ -27,6 +27,7 @@ class Nemesis:
         self.max_skew_s = max_skew_s
         self.counts = {}
         self.errors = 0
+        self.stuck_promotions = 0
 
     # --- schedule --------------------------------------------------------
     def run(self, stop):
@@ -205,7 +206,7 @@ class Nemesis:
         node.wipe()
         self.rec.nemesis("wipe", "applied", node=nid)
         node.start(join=True)
-        self.c.add_member(node)
+        self.c.add_member(node, on_stuck=self._stuck)
         restored = self._wait_metric(node, "sluice_snapshots_installed_total", 1, 60)
         return {"node": nid, "restored_by_snapshot": restored}
 
@@ -218,7 +219,7 @@ class Nemesis:
         new = self.c.new_node()
         new.start(join=True)
         self.rec.nemesis("membership", "applied", removed=old, added=new.id)
-        self.c.add_member(new)
+        self.c.add_member(new, on_stuck=self._stuck)
         lead = self.c.wait_leader()
         target = self.rng.choice([i for i in self._ids() if i != lead.id])
         try:
@@ -227,6 +228,11 @@ class Nemesis:
             return {"removed": old, "added": new.id, "transfer_to": target,
                     "transfer_error": str(e)}
         return {"removed": old, "added": new.id, "transfer_to": target}
+
+    def _stuck(self, node_id):
+        """A member stayed a spare: its promotion kept failing."""
+        self.stuck_promotions += 1
+        self.rec.nemesis("promotion", "stuck", node=node_id)
 
     def _wait_metric(self, node, name, at_least, timeout):
         deadline = time.monotonic() + timeout
@@ -261,5 +267,5 @@ class Nemesis:
             if not missing:
                 return
             for n in missing:
-                self.c.add_member(n)
+                self.c.add_member(n, on_stuck=self._stuck)
         raise AdminError("could not restore every node as a voter")
