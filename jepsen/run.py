@@ -141,7 +141,8 @@ def run(a, seed, kinds, cluster, rec, wls, report):
     rec.nemesis("final", "drained", complete=drained)
     statuses = cluster.wait_converged()
     report["nemesis"] = {"counts": nem.counts if nem else {}, "errors": nem.errors if nem else 0,
-                         "stuck_promotions": nem.stuck_promotions if nem else 0}
+                         "stuck_promotions": nem.stuck_promotions if nem else 0,
+                         "crashes": nem.crashes if nem else []}
     report["drained"] = drained
     report["queues_at_end"] = {w.name: {"pending_acknowledged": w.pending(),
                                         "counts": w.last_counts} for w in wls}
@@ -197,7 +198,12 @@ def print_report(r):
     if "operations" in r:
         print("   operations:", json.dumps(r["operations"]))
     if "nemesis" in r:
-        print("   faults injected:", json.dumps(r["nemesis"]))
+        print("   faults injected: %s; nemesis errors %d, stuck promotions %d"
+              % (json.dumps(r["nemesis"]["counts"]), r["nemesis"]["errors"],
+                 r["nemesis"]["stuck_promotions"]))
+        if r["nemesis"]["crashes"]:
+            print("   NODE CRASHES (restarted; see the nodes' logs): %s"
+                  % json.dumps(r["nemesis"]["crashes"]))
     for name, res in r.get("results", {}).items():
         print("   %-10s %s %s" % (name, "ok " if res["valid"] else "BAD", json.dumps(res["counts"])))
         for kind, ex in res["examples"].items():

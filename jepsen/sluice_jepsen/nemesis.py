@@ -28,11 +28,13 @@ class Nemesis:
         self.counts = {}
         self.errors = 0
         self.stuck_promotions = 0
+        self.crashes = []
 
     # --- schedule --------------------------------------------------------
     def run(self, stop):
         stop.wait(self.rng.uniform(*self.quiet))
         while not stop.is_set():
+            self.check_crashes()
             kind = self.rng.choice(self.kinds)
             fn = getattr(self, "f_" + kind.replace("-", "_"))
             self.rec.nemesis(kind, "start")
@@ -245,10 +247,23 @@ class Nemesis:
             time.sleep(0.5)
         return False
 
+    # --- crashes ---------------------------------------------------------
+    def check_crashes(self):
+        """Restarts nodes that exited without the nemesis killing them (as a
+        supervisor would), recording each crash with its exit status."""
+        for n in list(self.c.nodes.values()):
+            if n.proc is not None and n.proc.poll() is not None:
+                code = n.proc.returncode
+                self.crashes.append({"node": n.id, "t": self.rec.now(), "status": code})
+                self.rec.nemesis("crash", "detected", node=n.id, status=code)
+                n.proc = None
+                n.start()
+
     # --- healing ---------------------------------------------------------
     def heal_all(self):
         """Everything back to normal: links, partitions, clocks, paused and
         dead processes, and every node a voter."""
+        self.check_crashes()
         self.net.heal()
         for n in self.c.nodes.values():
             n.set_clock(0)
