@@ -9,10 +9,13 @@
 
 #include "api/gateway.h"
 #include "src/err.h"
+#include "src/log.h"
+#include "src/members/members.h"
 #include "src/metrics.h"
 #include "src/outbox/effector.h"
 #include "src/outbox/outbox.h"
 #include "src/ping/ping.h"
+#include "src/wire.h"
 #include "storage/store.h"
 
 static const struct sl_http_header json_ct[] = {
@@ -420,6 +423,30 @@ static json_t *body_json(const struct sl_http_request *req)
     return o;
 }
 
+static void member_recorded(void *data, int status, struct sl_result *res)
+{
+    (void)data;
+    if (status != SL_OK) {
+        sl_log(SL_LOG_WARN, "recording a member's API address: %s", sl_strerror(status));
+    }
+    if (res != NULL) {
+        free(res->data);
+    }
+}
+
+/* Replicates the new member's API address (src/members) so every node can
+ * forward to it once it leads. Proposed before the configuration change; a
+ * record for an add that then fails is harmless (the next add overwrites). */
+static void record_member_api(struct sl_admin *a, uint64_t id, const char *api_addr)
+{
+    struct sl_wbuf w = {0};
+    sl_members_cmd_set_api(&w, id, api_addr);
+    if (!w.failed) {
+        sl_node_propose(a->node, NULL, SL_MEMBERS_SET_API, 1, w.p, w.len, member_recorded, NULL);
+    }
+    sl_wbuf_free(&w);
+}
+
 static void handle_add(struct sl_admin *a, struct sl_http_exchange *x,
                        const struct sl_http_request *req)
 {
@@ -434,6 +461,9 @@ static void handle_add(struct sl_admin *a, struct sl_http_exchange *x,
         return;
     }
     sl_node_remember_member(a->node, (uint64_t)id, raft_addr, api_addr);
+    if (api_addr[0] != '\0') {
+        record_member_api(a, (uint64_t)id, api_addr);
+    }
     int rv = sl_node_add_member(a->node, (uint64_t)id, raft_addr, change_done, x);
     json_decref(o);
     if (rv != SL_OK) {

@@ -4,10 +4,13 @@
 set -euo pipefail
 
 RAFT_VERSION=0.22.1
+# iproute2, nftables and libfaketime: the fault-injection suite (jepsen/):
+# network namespaces, partitions, link faults and per-node clocks.
 PKGS=(build-essential cmake pkg-config clang libclang-rt-14-dev
       libuv1-dev librocksdb-dev libcmocka-dev libnghttp2-dev libhttp-parser-dev
       libssl-dev libjansson-dev libcurl4-openssl-dev
-      nghttp2-client curl python3 python3-cryptography openssl awscli nats-server)
+      nghttp2-client curl python3 python3-cryptography openssl awscli nats-server
+      iproute2 nftables libfaketime python3-boto3)
 
 missing=()
 for p in "${PKGS[@]}"; do

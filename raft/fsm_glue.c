@@ -50,6 +50,9 @@ static int glue_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void 
         glue_log(g, 1, g->state->errmsg);
         return RAFT_IOERR;
     }
+    if (g->proposer != NULL && !skipped) {
+        sl_proposer_observe(g->proposer, g->state->now_ms);
+    }
     return 0;
 }
 

@@ -8,6 +8,7 @@
 
 #include "src/err.h"
 #include "src/log.h"
+#include "src/members/members.h"
 #include "storage/store.h"
 
 void sl_node_config_defaults(struct sl_node_config *c)
@@ -269,6 +270,12 @@ uint64_t sl_node_leader(struct sl_node *n, const char **raft_addr)
 
 const char *sl_node_member_api(struct sl_node *n, uint64_t id)
 {
+    /* The replicated directory first: it has the latest address of a member
+     * added (or re-added) at run time, on every node. */
+    if (n->store != NULL &&
+        sl_members_api(n->store, id, n->api_lookup, sizeof n->api_lookup) == SL_OK) {
+        return n->api_lookup;
+    }
     for (unsigned i = 0; i < n->cfg.n_members; i++) {
         if (n->cfg.members[i].id == id) {
             return n->cfg.members[i].api_addr;
@@ -285,10 +292,20 @@ const char *sl_node_member_api(struct sl_node *n, uint64_t id)
 void sl_node_remember_member(struct sl_node *n, uint64_t id, const char *raft_addr,
                              const char *api_addr)
 {
-    if (sl_node_member_api(n, id) != NULL || n->n_added == SL_MAX_MEMBERS) {
-        return;
+    unsigned i = 0;
+    while (i < n->n_added && n->added[i].id != id) {
+        i++;
     }
-    struct sl_member *m = &n->added[n->n_added++];
+    if (i == n->n_added) {
+        if (n->n_added == SL_MAX_MEMBERS) {
+            /* Members come and go: the oldest entry makes room. */
+            memmove(n->added, n->added + 1, (SL_MAX_MEMBERS - 1) * sizeof n->added[0]);
+            i = SL_MAX_MEMBERS - 1;
+        } else {
+            n->n_added++;
+        }
+    }
+    struct sl_member *m = &n->added[i];
     m->id = id;
     snprintf(m->raft_addr, sizeof m->raft_addr, "%s", raft_addr);
     snprintf(m->api_addr, sizeof m->api_addr, "%s", api_addr);
@@ -419,6 +436,17 @@ int sl_node_add_member(struct sl_node *n, uint64_t id, const char *raft_addr, sl
     struct change *c = change_new(n, id, cb, data);
     if (c == NULL) {
         return SL_ENOMEM;
+    }
+    /* A member left a spare (its promotion failed, e.g. the leader lost
+     * touch with it while it installed a snapshot) gets no log from libraft
+     * and would stay behind for good: adding it again retries the
+     * promotion. */
+    const struct raft_configuration *conf = &n->raft.configuration;
+    for (unsigned i = 0; i < conf->n; i++) {
+        if (conf->servers[i].id == id && conf->servers[i].role != RAFT_VOTER) {
+            return change_submitted(c, raft_assign(&n->raft, &c->req.change, id, RAFT_VOTER,
+                                                   change_cb));
+        }
     }
     c->promote = true;
     return change_submitted(c, raft_add(&n->raft, &c->req.change, id, raft_addr, change_cb));

@@ -78,6 +78,7 @@ struct sl_node {
     unsigned short last_state;
     uint64_t snapshot_wanted;  /* snapshots_taken count that satisfies it */
     struct sl_member added[SL_MAX_MEMBERS]; /* API addresses of members added at run time */
+    char api_lookup[SL_ADDR_MAX];           /* sl_node_member_api's answer from the store */
     unsigned n_added;
     bool closing;
     unsigned handles_open; /* while closing */
@@ -96,8 +97,10 @@ bool sl_node_is_leader(struct sl_node *n);
 /* Leader id (0 if unknown) and its raft address. */
 uint64_t sl_node_leader(struct sl_node *n, const char **raft_addr);
 
-/* The API address ("host:port") of member id, from the configuration or
- * learned when it was added; NULL if unknown. */
+/* The API address ("host:port") of member id, from the replicated member
+ * directory (src/members), the --members configuration, or learned when it
+ * was added here; NULL if unknown. The string may be overwritten by the next
+ * call: copy it to keep it. */
 const char *sl_node_member_api(struct sl_node *n, uint64_t id);
 void sl_node_remember_member(struct sl_node *n, uint64_t id, const char *raft_addr,
                              const char *api_addr);
@@ -111,6 +114,8 @@ int sl_node_read_barrier(struct sl_node *n, sl_read_cb cb, void *data);
 
 /* Takes a snapshot at the next applied entry (the leader makes one). */
 int sl_node_snapshot_now(struct sl_node *n);
+/* Adds id as a spare and promotes it to voter once caught up. For a member
+ * already in the configuration but not a voter, retries the promotion. */
 int sl_node_add_member(struct sl_node *n, uint64_t id, const char *raft_addr, sl_node_change_cb cb,
                        void *data);
 int sl_node_remove_member(struct sl_node *n, uint64_t id, sl_node_change_cb cb, void *data);

@@ -41,6 +41,14 @@ static uint64_t wall_clock_ms(void *data)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+static uint64_t mono_clock_ms(void *data)
+{
+    (void)data;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 void sl_proposer_config_defaults(struct sl_proposer_config *c)
 {
     c->max_entry_bytes = 4u << 20;
@@ -48,6 +56,7 @@ void sl_proposer_config_defaults(struct sl_proposer_config *c)
     c->max_inflight = 2;
     c->max_pending_bytes = 256u << 20;
     c->clock = wall_clock_ms;
+    c->mono = mono_clock_ms;
     c->clock_data = NULL;
     c->tag_seed = wall_clock_ms(NULL) << 20;
 }
@@ -58,6 +67,37 @@ void sl_proposer_init(struct sl_proposer *p, struct raft *raft, const struct sl_
     p->raft = raft;
     p->cfg = *c;
     p->next_tag = c->tag_seed;
+    p->started_wall = c->clock(c->clock_data);
+}
+
+/* The replicated clock's rate may differ from the monotonic clock's by this
+ * fraction, in parts per thousand, while it slews toward the wall clock. */
+#define SLEW_PERMILLE 1
+
+void sl_proposer_observe(struct sl_proposer *p, uint64_t stamp_ms)
+{
+    if (stamp_ms < p->started_wall) {
+        return; /* from before this process: not evidence of the time now */
+    }
+    uint64_t mono = p->cfg.mono(p->cfg.clock_data);
+    if (p->have_ref && stamp_ms <= p->ref_stamp + (mono - p->ref_mono)) {
+        return; /* the estimate is ahead already */
+    }
+    p->have_ref = true;
+    p->ref_stamp = stamp_ms;
+    p->ref_mono = mono;
+}
+
+uint64_t sl_proposer_stamp(struct sl_proposer *p)
+{
+    uint64_t now = p->cfg.clock(p->cfg.clock_data);
+    if (p->have_ref) {
+        uint64_t elapsed = p->cfg.mono(p->cfg.clock_data) - p->ref_mono;
+        uint64_t slew = elapsed * SLEW_PERMILLE / 1000;
+        uint64_t lo = p->ref_stamp + elapsed - slew, hi = p->ref_stamp + elapsed + slew;
+        now = now < lo ? lo : now > hi ? hi : now;
+    }
+    return now < p->last_stamp ? p->last_stamp : now;
 }
 
 static void batch_free(struct sl_batch *b)
@@ -137,10 +177,7 @@ static void seal(struct sl_proposer *p)
         return;
     }
     p->open = NULL;
-    uint64_t now = p->cfg.clock(p->cfg.clock_data);
-    if (now < p->last_stamp) {
-        now = p->last_stamp; /* the FSM clamps too; this keeps stamps tidy */
-    }
+    uint64_t now = sl_proposer_stamp(p); /* never below last_stamp; the FSM clamps too */
     p->last_stamp = now;
     b->tag = p->next_tag++;
     struct sl_entry_header h = {

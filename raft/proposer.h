@@ -8,11 +8,24 @@
  *
  * When an entry applies on this node, the FSM glue claims the entry's result
  * slot (sl_proposer_claim) by index and tag, and each command's result goes
- * back to its submitter. Followers have no claim and discard results. */
+ * back to its submitter. Followers have no claim and discard results.
+ *
+ * Entry time: each entry is stamped with the leader's wall clock, bounded by
+ * what this node has seen. Every applied entry's time is observed
+ * (sl_proposer_observe, on every node); from the latest observation the
+ * proposer extrapolates with the monotonic clock, and a stamp stays within
+ * 0.1% of that estimate's elapsed time. So a wall clock that jumps or runs
+ * ahead (on the leader, or on a node that wins an election) moves the
+ * replicated clock at most 0.1% faster than real time, instead of expiring
+ * visibility timeouts, delays, dedup windows and retention early; a wall
+ * clock behind slows it by at most 0.1%. Entries written before this process
+ * started (log replay) are not observed, so after a whole-cluster restart the
+ * first leader takes its wall clock. */
 #ifndef SL_PROPOSER_H
 #define SL_PROPOSER_H
 
 #include <raft.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,7 +44,8 @@ struct sl_proposer_config {
     unsigned max_inflight;    /* uncommitted entries at once */
     size_t max_pending_bytes; /* beyond this, submit answers SL_EBUSY */
     uint64_t (*clock)(void *data); /* leader's wall clock, ms */
-    void *clock_data;
+    uint64_t (*mono)(void *data);  /* a monotonic clock, ms */
+    void *clock_data;              /* for both */
     uint64_t tag_seed;        /* distinct per process incarnation */
 };
 
@@ -54,6 +68,9 @@ struct sl_proposer {
     struct sl_batch *inflight; /* proposed, not yet answered */
     uint64_t next_tag;
     uint64_t last_stamp;
+    uint64_t started_wall;     /* wall clock at init: older entries are replays */
+    bool have_ref;             /* ref_* set by an observation */
+    uint64_t ref_stamp, ref_mono;
     struct sl_proposer_stats stats;
     struct sl_histogram wait_hist;   /* entry opened -> proposed: waiting for a slot */
     struct sl_histogram commit_hist; /* proposed -> applied here (replication + fsync) */
@@ -74,6 +91,13 @@ void sl_proposer_flush(struct sl_proposer *p);
 /* For the FSM glue: the result slot of this node's in-flight entry at
  * (index, tag), or NULL when the entry is not ours. */
 struct sl_entry_results *sl_proposer_claim(struct sl_proposer *p, uint64_t index, uint64_t tag);
+
+/* For the FSM glue, on every node: the entry time (FSM clock) of an entry
+ * just applied. */
+void sl_proposer_observe(struct sl_proposer *p, uint64_t stamp_ms);
+
+/* The time the next entry would be stamped with (see the top of this file). */
+uint64_t sl_proposer_stamp(struct sl_proposer *p);
 
 /* Fails every command not yet proposed with status (leadership lost or
  * shutdown). In-flight entries are answered by their raft_apply callbacks. */

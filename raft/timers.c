@@ -1,7 +1,6 @@
 #include "raft/timers.h"
 
 #include <stdlib.h>
-#include <time.h>
 
 #include "raft/node.h"
 #include "src/err.h"
@@ -12,11 +11,11 @@
 
 #define STALL_BACKOFF_MS 1000
 
-static uint64_t wall_ms(void)
+/* The time the leader's next entry will carry: what is due is judged by the
+ * clock the FSM will apply with, not by a wall clock that may be off. */
+static uint64_t now_ms(struct sl_timers *t)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    return sl_proposer_stamp(&t->node->proposer);
 }
 
 struct advance_call {
@@ -33,7 +32,7 @@ static void advance_done(void *data, int status, struct sl_result *res)
         /* An advance that did nothing means next_due promised work that is
          * not there: back off rather than spin. */
         if (res->len < 4 || sl_get_u32(res->data) == 0) {
-            t->stalled_until[c->service] = wall_ms() + STALL_BACKOFF_MS;
+            t->stalled_until[c->service] = now_ms(t) + STALL_BACKOFF_MS;
         } else {
             t->last_look = 0; /* a backlog drains at once, batch after batch */
         }
@@ -82,7 +81,7 @@ void sl_timers_kick(struct sl_timers *t)
         uv_timer_stop(&t->timer);
         return;
     }
-    uint64_t now = wall_ms();
+    uint64_t now = now_ms(t);
     /* Under load every applied entry would ask again; asking costs seeks,
      * so look at most every SL_TIMERS_MIN_INTERVAL_MS. */
     if (now < t->last_look + SL_TIMERS_MIN_INTERVAL_MS) {

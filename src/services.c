@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "src/err.h"
+#include "src/members/members.h"
 #include "src/outbox/outbox.h"
 #include "src/ping/ping.h"
 #include "src/service.h"
@@ -11,6 +12,7 @@
 
 static const struct sl_service *const services[] = {
     &sl_ping_service,
+    &sl_members_service,
     &sl_outbox_service,
     &sl_sqs_service,
     &sl_sns_service,

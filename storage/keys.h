@@ -19,6 +19,7 @@ enum {
     SL_KS_DEDUP = 0x01,   /* request id -> first result */
     SL_KS_DEDUP_EXP = 0x02, /* expiry time, request id -> "" */
     SL_KS_PING = 0x10,    /* the ping service */
+    SL_KS_MEMBERS = 0x11, /* the member directory: id -> API address */
 };
 
 struct sl_key {

@@ -234,12 +234,10 @@ static int expire_messages(struct sl_txn *t, uint64_t now, uint64_t *floor, uint
         struct sqs_head h;
         int hr = sqs_get_head(t, e[i].qid, e[i].seq, &h);
         if (hr == SL_OK) {
-            sqs_erase(t, e[i].qid, e[i].seq, &h);
-            if (have_q && e[i].seq >= q.purge_seq) {
-                uint64_t *c = h.state == SQS_READY     ? &q.n_ready
-                              : h.state == SQS_DELAYED ? &q.n_delayed
-                                                       : &q.n_inflight;
-                *c -= *c > 0;
+            if (have_q) {
+                rv = sqs_drop(t, &q, e[i].seq, &h);
+            } else {
+                sqs_erase(t, e[i].qid, e[i].seq, &h);
             }
             sqs_head_free(&h);
         } else if (hr == SL_ENOTFOUND) {

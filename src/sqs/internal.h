@@ -44,6 +44,9 @@ int sqs_get_head(struct sl_txn *t, uint64_t qid, uint64_t seq, struct sqs_head *
 int sqs_get_body(struct sl_txn *t, uint64_t qid, uint64_t seq, struct sqs_body *b);
 /* Deletes every key of a message; its queue's counters are the caller's. */
 void sqs_erase(struct sl_txn *t, uint64_t qid, uint64_t seq, const struct sqs_head *h);
+/* Erases a message and takes it off q's counters; a FIFO message in flight
+ * releases its group. */
+int sqs_drop(struct sl_txn *t, struct sqs_queue *q, uint64_t seq, const struct sqs_head *h);
 
 /* One message to send, decoded from a command or built by another
  * service's apply (deliver.c). */

@@ -91,6 +91,24 @@ static void index_as(struct sl_txn *t, struct sqs_queue *q, uint64_t seq, struct
     }
 }
 
+/* A FIFO message back from flight takes its old place in the ready order,
+ * ahead of the later messages of its group (a fresh key would put it behind
+ * them). The receive scan starts at ready_floor, so the floor moves back to
+ * it. */
+static void requeue_in_place(struct sl_txn *t, struct sqs_queue *q, uint64_t seq,
+                             struct sqs_head *h)
+{
+    struct sl_key k;
+    uint8_t v[8];
+    h->state = SQS_READY;
+    sqs_key_ready(&k, q->qid, h->ready_key);
+    sl_put_u64(v, seq);
+    sl_txn_put(t, k.buf, k.len, v, 8);
+    if (h->ready_key < q->ready_floor) {
+        q->ready_floor = h->ready_key;
+    }
+}
+
 static uint64_t *counter(struct sqs_queue *q, uint8_t state)
 {
     return state == SQS_READY ? &q->n_ready : state == SQS_DELAYED ? &q->n_delayed : &q->n_inflight;
@@ -148,8 +166,7 @@ void sqs_erase(struct sl_txn *t, uint64_t qid, uint64_t seq, const struct sqs_he
     sl_txn_del(t, k.buf, k.len);
 }
 
-/* Drops a message that is counted in its state. */
-static int drop(struct sl_txn *t, struct sqs_queue *q, uint64_t seq, const struct sqs_head *h)
+int sqs_drop(struct sl_txn *t, struct sqs_queue *q, uint64_t seq, const struct sqs_head *h)
 {
     sqs_erase(t, q->qid, seq, h);
     if (seq >= q->purge_seq) {
@@ -441,7 +458,11 @@ int sqs_promote(struct sl_apply_ctx *ctx, struct sqs_queue *q)
         } else {
             uint8_t was = h.state;
             unindex(ctx->txn, q->qid, d[i].seq, &h);
-            index_as(ctx->txn, q, d[i].seq, &h, SQS_READY);
+            if (q->fifo && was == SQS_INFLIGHT) {
+                requeue_in_place(ctx->txn, q, d[i].seq, &h);
+            } else {
+                index_as(ctx->txn, q, d[i].seq, &h, SQS_READY);
+            }
             uint64_t *c = counter(q, was);
             *c -= *c > 0;
             q->n_ready++;
@@ -520,7 +541,7 @@ int sqs_move_message(struct sl_apply_ctx *ctx, struct sqs_queue *from, uint64_t 
         rv = put_head(ctx->txn, to->qid, dseq, &dh);
     }
     if (rv == SL_OK) {
-        rv = drop(ctx->txn, from, seq, h);
+        rv = sqs_drop(ctx->txn, from, seq, h);
     }
     sqs_body_free(&b);
     return rv;
@@ -638,7 +659,7 @@ static int receive(struct sl_apply_ctx *ctx, struct sl_rbuf *r, struct sqs_queue
             break;
         }
         if (h.expires_at <= ctx->now_ms) {
-            rv = drop(ctx->txn, q, seq, &h);
+            rv = sqs_drop(ctx->txn, q, seq, &h);
             sqs_head_free(&h);
             consumed[i] = true;
             continue;
@@ -743,7 +764,7 @@ static int delete_one(struct sl_apply_ctx *ctx, struct sqs_queue *q, const char 
     /* A handle from an earlier receive succeeds without deleting, as on
      * AWS: only the latest receive's handle deletes. */
     if (h.receipt_nonce == nonce) {
-        rv = drop(ctx->txn, q, seq, &h);
+        rv = sqs_drop(ctx->txn, q, seq, &h);
     }
     sqs_head_free(&h);
     sl_wbuf_u8(out, 1);

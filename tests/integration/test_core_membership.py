@@ -6,6 +6,9 @@ import subprocess
 import sys
 import time
 
+import boto3
+from botocore.config import Config
+
 sys.path.insert(0, os.path.dirname(__file__))
 from cluster import Checks, run_cluster_test, BIN_DIR, HttpError, http  # noqa: E402
 
@@ -67,6 +70,17 @@ def body(c):
     check(rc == 0, "transfer failed: %s" % out)
     wait_for(lambda: n4.status()["role"] == "leader", "node 4 did not take over")
     ping(c, "after-transfer")
+
+    # Node 2 was started before node 4 existed: it learns node 4's API
+    # address from the replicated member directory and forwards to it.
+    via = c.node(2)
+    check(via.status()["role"] == "follower", "node 2 should follow")
+    sqs = boto3.client("sqs", endpoint_url=via.url, region_name="us-east-1",
+                       aws_access_key_id="test", aws_secret_access_key="test",
+                       config=Config(retries={"total_max_attempts": 1}, read_timeout=10))
+    t0 = time.time()
+    sqs.create_queue(QueueName="via-follower")
+    check(time.time() - t0 < 3, "forwarding to node 4 took %.1fs" % (time.time() - t0))
 
     # Remove node 1 and stop it; the remaining three keep working.
     rc, out = ctl(n4, "remove", "1")

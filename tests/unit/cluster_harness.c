@@ -18,6 +18,12 @@ static uint64_t fixture_clock(void *data)
     return (uint64_t)((int64_t)raft_fixture_time(&n->h->f) + 1000000 + n->clock_skew_ms);
 }
 
+static uint64_t fixture_mono(void *data)
+{
+    struct h_node *n = data;
+    return raft_fixture_time(&n->h->f);
+}
+
 /* The fixture traces every step to stdout; the tests keep their output to
  * what failed. */
 static void quiet_emit(struct raft_tracer *t, int type, const void *info)
@@ -60,6 +66,7 @@ void h_setup(struct harness *h, unsigned n, unsigned snapshot_threshold, unsigne
         struct sl_proposer_config pc;
         sl_proposer_config_defaults(&pc);
         pc.clock = fixture_clock;
+        pc.mono = fixture_mono;
         pc.clock_data = node;
         pc.tag_seed = ((uint64_t)i + 1) << 40;
         sl_proposer_init(&node->proposer, r, &pc);

@@ -170,6 +170,37 @@ static void test_fifo_groups_and_dedup(void **state)
     sl_sqs_messages_free(n3, 1);
 }
 
+/* A FIFO message whose visibility timeout runs out goes back to the head of
+ * its group, before the later messages of the group (found by the fault
+ * suite: a receive whose response was lost left a1 in flight; when it came
+ * back, a2 and a3 were delivered first). */
+static void test_fifo_expired_message_keeps_its_place(void **state)
+{
+    struct sqs_fx *f = *state;
+    struct sl_sqs_message m[10], n[10], o[10];
+    struct sqs_kv fifo = {"FifoQueue", "true"};
+    sqs_fx_create(f, "p.fifo", &fifo, 1);
+    sqs_fx_send(f, "p.fifo", "a1", "A", "d1");
+    assert_int_equal(sqs_fx_receive(f, "p.fifo", 1, 5, m), 1);
+    assert_memory_equal(m[0].body, "a1", 2);
+    sqs_fx_send(f, "p.fifo", "a2", "A", "d2");
+    sqs_fx_send(f, "p.fifo", "a3", "A", "d3");
+    assert_int_equal(sqs_fx_receive(f, "p.fifo", 10, 5, n), 0); /* group A locked */
+    f->now += 5001;
+    assert_int_equal(sqs_fx_receive(f, "p.fifo", 10, 30, n), 3);
+    assert_memory_equal(n[0].body, "a1", 2);
+    assert_memory_equal(n[1].body, "a2", 2);
+    assert_memory_equal(n[2].body, "a3", 2);
+    /* The same after a batch: all three expire and come back in order. */
+    f->now += 30001;
+    assert_int_equal(sqs_fx_receive(f, "p.fifo", 2, 30, o), 2);
+    assert_memory_equal(o[0].body, "a1", 2);
+    assert_memory_equal(o[1].body, "a2", 2);
+    sl_sqs_messages_free(m, 1);
+    sl_sqs_messages_free(n, 3);
+    sl_sqs_messages_free(o, 2);
+}
+
 static void test_dead_letter(void **state)
 {
     struct sqs_fx *f = *state;
@@ -359,6 +390,26 @@ static void test_advance_cleans_up(void **state)
     assert_int_equal(due, f->now - (5 * 60 * 1000 + 1) + 345600000ull); /* the FIFO message's retention */
 }
 
+/* A FIFO message in flight when its retention period ends releases its
+ * group: the group's next message is receivable. */
+static void test_fifo_retention_expiry_releases_group(void **state)
+{
+    struct sqs_fx *f = *state;
+    struct sl_sqs_message m[10];
+    struct sqs_kv attrs[2] = {{"FifoQueue", "true"}, {"MessageRetentionPeriod", "60"}};
+    sqs_fx_create(f, "e.fifo", attrs, 2);
+    sqs_fx_send(f, "e.fifo", "a1", "A", "d1");
+    assert_int_equal(sqs_fx_receive(f, "e.fifo", 1, 600, m), 1);
+    sl_sqs_messages_free(m, 1);
+    f->now += 61 * 1000;
+    while (advance(f) > 0) {
+    }
+    sqs_fx_send(f, "e.fifo", "a2", "A", "d2");
+    assert_int_equal(sqs_fx_receive(f, "e.fifo", 10, 30, m), 1);
+    assert_memory_equal(m[0].body, "a2", 2);
+    sl_sqs_messages_free(m, 1);
+}
+
 static void test_list_queues(void **state)
 {
     struct sqs_fx *f = *state;
@@ -480,11 +531,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_send_receive_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delay_and_visibility_changes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fifo_groups_and_dedup, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fifo_expired_message_keeps_its_place, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dead_letter, setup, teardown),
         cmocka_unit_test_setup_teardown(test_redrive_targets, setup, teardown),
         cmocka_unit_test_setup_teardown(test_purge_delete_retention, setup, teardown),
         cmocka_unit_test_setup_teardown(test_exact_counts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_advance_cleans_up, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fifo_retention_expiry_releases_group, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_queues, setup, teardown),
         cmocka_unit_test_setup_teardown(test_permissions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_message_move_tasks, setup, teardown),
