@@ -7,7 +7,7 @@
 #include "src/err.h"
 #include "src/sns/sns.h"
 
-void sl_sns_cmd_kvs(struct sl_wbuf *w, const struct sns_kv *kv, unsigned n)
+void sl_sns_cmd_kvs(struct sl_wbuf *w, const struct sl_kv *kv, unsigned n)
 {
     sl_wbuf_u32(w, n);
     for (unsigned i = 0; i < n; i++) {
@@ -17,8 +17,8 @@ void sl_sns_cmd_kvs(struct sl_wbuf *w, const struct sns_kv *kv, unsigned n)
 }
 
 void sl_sns_cmd_create_topic(struct sl_wbuf *w, const char *account, const char *region,
-                             const char *name, const struct sns_kv *attrs, unsigned n_attrs,
-                             const struct sns_kv *tags, unsigned n_tags,
+                             const char *name, const struct sl_kv *attrs, unsigned n_attrs,
+                             const struct sl_kv *tags, unsigned n_tags,
                              const char *data_protection)
 {
     sl_wbuf_str(w, account);

@@ -14,12 +14,12 @@
 #include "src/wire.h"
 
 /* A list of n (name, value) pairs. */
-void sl_sns_cmd_kvs(struct sl_wbuf *w, const struct sns_kv *kv, unsigned n);
+void sl_sns_cmd_kvs(struct sl_wbuf *w, const struct sl_kv *kv, unsigned n);
 
 /* SL_SNS_CREATE_TOPIC. attrs exclude FifoTopic=false (the default). */
 void sl_sns_cmd_create_topic(struct sl_wbuf *w, const char *account, const char *region,
-                             const char *name, const struct sns_kv *attrs, unsigned n_attrs,
-                             const struct sns_kv *tags, unsigned n_tags,
+                             const char *name, const struct sl_kv *attrs, unsigned n_attrs,
+                             const struct sl_kv *tags, unsigned n_tags,
                              const char *data_protection);
 
 /* Topic commands start with the topic ARN, then:
@@ -35,7 +35,7 @@ struct sl_sns_subscribe {
     const char *protocol;
     const char *endpoint;
     const char *token;    /* confirmation token (kept only when confirmation is needed) */
-    const struct sns_kv *attrs;
+    const struct sl_kv *attrs;
     unsigned n_attrs;
     const char *base_url; /* scheme://host of the request, for SubscribeURL */
 };

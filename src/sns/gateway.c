@@ -252,12 +252,12 @@ void sns_token(char *out, size_t hex_len)
     out[2 * n] = '\0';
 }
 
-struct sns_kv *sns_kvs_of_map(const json_t *map, unsigned *n)
+struct sl_kv *sns_kvs_of_map(const json_t *map, unsigned *n)
 {
     const char *k;
     json_t *v;
     *n = 0;
-    struct sns_kv *kv = calloc(json_object_size(map) + 1, sizeof *kv);
+    struct sl_kv *kv = calloc(json_object_size(map) + 1, sizeof *kv);
     json_object_foreach((json_t *)map, k, v)
     {
         if (kv != NULL) {
@@ -269,12 +269,12 @@ struct sns_kv *sns_kvs_of_map(const json_t *map, unsigned *n)
     return kv;
 }
 
-struct sns_kv *sns_kvs_of_tags(const json_t *tags, bool values, unsigned *n)
+struct sl_kv *sns_kvs_of_tags(const json_t *tags, bool values, unsigned *n)
 {
     size_t i;
     json_t *t;
     *n = 0;
-    struct sns_kv *kv = calloc(json_array_size(tags) + 1, sizeof *kv);
+    struct sl_kv *kv = calloc(json_array_size(tags) + 1, sizeof *kv);
     json_array_foreach((json_t *)tags, i, t)
     {
         const char *k = values ? sns_str(t, "Key") : json_string_value(t);

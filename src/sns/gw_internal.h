@@ -58,8 +58,8 @@ void sns_token(char *out, size_t hex_len);
 /* A map input member ({"name": "value"}), or a list of tags
  * ([{"Key","Value"}], or keys only when values is false), as kv pairs
  * borrowing the JSON's strings: free only the array. NULL when empty. */
-struct sns_kv *sns_kvs_of_map(const json_t *map, unsigned *n);
-struct sns_kv *sns_kvs_of_tags(const json_t *tags, bool values, unsigned *n);
+struct sl_kv *sns_kvs_of_map(const json_t *map, unsigned *n);
+struct sl_kv *sns_kvs_of_tags(const json_t *tags, bool values, unsigned *n);
 
 void sns_gw_create_topic(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input);
 void sns_gw_delete_topic(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input);

@@ -117,7 +117,7 @@ static void start(struct sns_op *op, uint8_t action, struct sl_wbuf *w)
 static void kvs(struct sl_wbuf *w, const json_t *map)
 {
     unsigned n;
-    struct sns_kv *kv = sns_kvs_of_map(map, &n);
+    struct sl_kv *kv = sns_kvs_of_map(map, &n);
     sl_wbuf_u32(w, n);
     for (unsigned i = 0; i < n; i++) {
         sl_wbuf_str(w, kv[i].name);

@@ -184,7 +184,7 @@ void sns_gw_subscribe(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
     sns_base_url(ctx, base, sizeof base);
     struct sl_wbuf w = {0};
     unsigned na;
-    struct sns_kv *kv = sns_kvs_of_map(attrs, &na);
+    struct sl_kv *kv = sns_kvs_of_map(attrs, &na);
     struct sl_sns_subscribe cmd = {.topic_arn = topic, .id = sub_id, .owner = ctx->account_id,
                                    .protocol = protocol, .endpoint = endpoint, .token = token,
                                    .attrs = kv, .n_attrs = na, .base_url = base};

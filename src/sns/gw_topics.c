@@ -151,7 +151,7 @@ static bool check_tags(struct sns_op *op, const json_t *tags)
 static void put_tags(struct sl_wbuf *w, const json_t *tags, bool values)
 {
     unsigned n;
-    struct sns_kv *kv = sns_kvs_of_tags(tags, values, &n);
+    struct sl_kv *kv = sns_kvs_of_tags(tags, values, &n);
     sl_sns_cmd_kvs(w, kv, n);
     free(kv);
 }
@@ -231,7 +231,7 @@ void sns_gw_create_topic(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input
         json_object_del(kept, "FifoTopic");
     }
     unsigned na, nt;
-    struct sns_kv *akv = sns_kvs_of_map(kept, &na), *tkv = sns_kvs_of_tags(tags, true, &nt);
+    struct sl_kv *akv = sns_kvs_of_map(kept, &na), *tkv = sns_kvs_of_tags(tags, true, &nt);
     sl_sns_cmd_create_topic(&w, ctx->account_id, ctx->region ? ctx->region : "us-east-1", name,
                             akv, na, tkv, nt, dpp ? dpp : "");
     free(akv);

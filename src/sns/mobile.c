@@ -23,7 +23,7 @@ static void key_of(struct sl_key *k, uint8_t kind, const char *account, const ch
 void sns_mobile_free(struct sns_mobile *m)
 {
     free(m->parent);
-    sns_kv_free(m->attrs, m->n_attrs);
+    sl_kv_free(m->attrs, m->n_attrs);
     memset(m, 0, sizeof *m);
 }
 
@@ -150,11 +150,11 @@ int sns_mobile_each(struct sl_txn *t, uint8_t kind, const char *account, const c
 
 /* --- apply -------------------------------------------------------------- */
 
-static int merge(struct sns_mobile *m, const struct sns_kv *kv, unsigned n)
+static int merge(struct sns_mobile *m, const struct sl_kv *kv, unsigned n)
 {
     int rv = SL_OK;
     for (unsigned i = 0; i < n && rv == SL_OK; i++) {
-        rv = sns_kv_set(&m->attrs, &m->n_attrs, kv[i].name, kv[i].value);
+        rv = sl_kv_set(&m->attrs, &m->n_attrs, kv[i].name, kv[i].value);
     }
     return rv;
 }
@@ -235,9 +235,9 @@ static int create_endpoint(struct sl_apply_ctx *ctx, const char *account, struct
         goto out;
     }
     sns_mobile_free(&a);
-    if ((rv = sns_kv_set(&m.attrs, &m.n_attrs, "Token", token)) != SL_OK ||
+    if ((rv = sl_kv_set(&m.attrs, &m.n_attrs, "Token", token)) != SL_OK ||
         (attr(&m, "Enabled") == NULL &&
-         (rv = sns_kv_set(&m.attrs, &m.n_attrs, "Enabled", "true")) != SL_OK)) {
+         (rv = sl_kv_set(&m.attrs, &m.n_attrs, "Enabled", "true")) != SL_OK)) {
         goto out;
     }
     /* The same token again: the same endpoint, if nothing else differs. */
@@ -315,7 +315,7 @@ static int named(struct sl_apply_ctx *ctx, uint8_t action, const char *account,
                           action == SNS_SANDBOX_VERIFY
                       ? sl_rbuf_strdup(r)
                       : strdup("");
-    struct sns_kv *kv = NULL;
+    struct sl_kv *kv = NULL;
     unsigned n = 0;
     struct sns_mobile m = {0};
     int rv = SL_OK;
@@ -378,8 +378,8 @@ static int named(struct sl_apply_ctx *ctx, uint8_t action, const char *account,
             break;
         case SNS_SANDBOX_CREATE:
             m.parent = strdup("");
-            rv = sns_kv_set(&m.attrs, &m.n_attrs, "Status", "Pending");
-            if (rv == SL_OK && (rv = sns_kv_set(&m.attrs, &m.n_attrs, "OneTimePassword",
+            rv = sl_kv_set(&m.attrs, &m.n_attrs, "Status", "Pending");
+            if (rv == SL_OK && (rv = sl_kv_set(&m.attrs, &m.n_attrs, "OneTimePassword",
                                                 extra)) == SL_OK) {
                 rv = save(ctx->txn, SNS_SANDBOX, account, name, &m);
             }
@@ -405,7 +405,7 @@ static int named(struct sl_apply_ctx *ctx, uint8_t action, const char *account,
                     rv = sns_error(res, "VerificationException", "Invalid one-time password");
                     goto out;
                 }
-                rv = sns_kv_set(&m.attrs, &m.n_attrs, "Status", "Verified");
+                rv = sl_kv_set(&m.attrs, &m.n_attrs, "Status", "Verified");
                 if (rv == SL_OK) {
                     rv = save(ctx->txn, SNS_SANDBOX, account, name, &m);
                 }
@@ -431,7 +431,7 @@ static int named(struct sl_apply_ctx *ctx, uint8_t action, const char *account,
     }
 out:
     sns_mobile_free(&m);
-    sns_kv_free(kv, n);
+    sl_kv_free(kv, n);
     free(name);
     free(extra);
     return rv;

@@ -54,7 +54,7 @@ enum sns_mobile_action {
 
 struct sns_mobile {
     char *parent;
-    struct sns_kv *attrs;
+    struct sl_kv *attrs;
     unsigned n_attrs;
 };
 

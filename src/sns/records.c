@@ -9,103 +9,12 @@
 #include "src/wire.h"
 #include "storage/txn.h"
 
-static void put_kvs(struct sl_wbuf *w, const struct sns_kv *kv, unsigned n)
-{
-    sl_wbuf_u32(w, n);
-    for (unsigned i = 0; i < n; i++) {
-        sl_wbuf_str(w, kv[i].name);
-        sl_wbuf_str(w, kv[i].value);
-    }
-}
-
-static struct sns_kv *get_kvs(struct sl_rbuf *r, unsigned *n)
-{
-    uint32_t count = sl_rbuf_u32(r);
-    *n = 0;
-    if (!sl_rbuf_ok(r, false) || count > (r->len - r->off) / 8) {
-        r->failed = true;
-        return NULL;
-    }
-    struct sns_kv *kv = calloc(count ? count : 1, sizeof *kv);
-    if (kv == NULL) {
-        r->failed = true;
-        return NULL;
-    }
-    for (uint32_t i = 0; i < count; i++) {
-        kv[i].name = sl_rbuf_strdup(r);
-        kv[i].value = sl_rbuf_strdup(r);
-        *n = i + 1;
-    }
-    return kv;
-}
-
-void sns_kv_free(struct sns_kv *kv, unsigned n)
-{
-    for (unsigned i = 0; kv != NULL && i < n; i++) {
-        free(kv[i].name);
-        free(kv[i].value);
-    }
-    free(kv);
-}
-
-int sns_kv_set(struct sns_kv **list, unsigned *n, const char *name, const char *value)
-{
-    unsigned i = 0;
-    while (i < *n && strcmp((*list)[i].name, name) < 0) {
-        i++;
-    }
-    bool found = i < *n && strcmp((*list)[i].name, name) == 0;
-    if (value == NULL) {
-        if (found) {
-            free((*list)[i].name);
-            free((*list)[i].value);
-            memmove(&(*list)[i], &(*list)[i + 1], (*n - i - 1) * sizeof **list);
-            (*n)--;
-        }
-        return SL_OK;
-    }
-    char *v = strdup(value);
-    if (v == NULL) {
-        return SL_ENOMEM;
-    }
-    if (found) {
-        free((*list)[i].value);
-        (*list)[i].value = v;
-        return SL_OK;
-    }
-    char *k = strdup(name);
-    struct sns_kv *grown = realloc(*list, (*n + 1) * sizeof **list);
-    if (k == NULL || grown == NULL) {
-        free(k);
-        free(v);
-        if (grown != NULL) {
-            *list = grown;
-        }
-        return SL_ENOMEM;
-    }
-    *list = grown;
-    memmove(&grown[i + 1], &grown[i], (*n - i) * sizeof *grown);
-    grown[i].name = k;
-    grown[i].value = v;
-    (*n)++;
-    return SL_OK;
-}
-
-static const char *kv_get(const struct sns_kv *kv, unsigned n, const char *name)
-{
-    for (unsigned i = 0; i < n; i++) {
-        if (strcmp(kv[i].name, name) == 0) {
-            return kv[i].value;
-        }
-    }
-    return NULL;
-}
 
 /* --- topics ------------------------------------------------------------- */
 
 const char *sns_topic_attr(const struct sns_topic *t, const char *name)
 {
-    return kv_get(t->attrs, t->n_attrs, name);
+    return sl_kv_get(t->attrs, t->n_attrs, name);
 }
 
 void sns_topic_derive(struct sns_topic *t)
@@ -132,8 +41,8 @@ uint8_t *sns_topic_encode(const struct sns_topic *t, size_t *len)
     sl_wbuf_str(&w, t->region);
     sl_wbuf_str(&w, t->name);
     sl_wbuf_u64(&w, t->created_ms);
-    put_kvs(&w, t->attrs, t->n_attrs);
-    put_kvs(&w, t->tags, t->n_tags);
+    sl_kv_encode(&w, t->attrs, t->n_attrs);
+    sl_kv_encode(&w, t->tags, t->n_tags);
     sl_wbuf_str(&w, t->data_protection);
     sl_wbuf_u64(&w, t->next_seq);
     sl_wbuf_u32(&w, t->n_confirmed);
@@ -160,8 +69,8 @@ int sns_topic_decode(const uint8_t *p, size_t len, struct sns_topic *t)
     t->region = sl_rbuf_strdup(&r);
     t->name = sl_rbuf_strdup(&r);
     t->created_ms = sl_rbuf_u64(&r);
-    t->attrs = get_kvs(&r, &t->n_attrs);
-    t->tags = get_kvs(&r, &t->n_tags);
+    t->attrs = sl_kv_decode(&r, &t->n_attrs);
+    t->tags = sl_kv_decode(&r, &t->n_tags);
     t->data_protection = sl_rbuf_strdup(&r);
     t->next_seq = sl_rbuf_u64(&r);
     t->n_confirmed = sl_rbuf_u32(&r);
@@ -187,8 +96,8 @@ void sns_topic_free(struct sns_topic *t)
     free(t->account);
     free(t->region);
     free(t->name);
-    sns_kv_free(t->attrs, t->n_attrs);
-    sns_kv_free(t->tags, t->n_tags);
+    sl_kv_free(t->attrs, t->n_attrs);
+    sl_kv_free(t->tags, t->n_tags);
     free(t->data_protection);
     memset(t, 0, sizeof *t);
 }
@@ -197,7 +106,7 @@ void sns_topic_free(struct sns_topic *t)
 
 const char *sns_sub_attr(const struct sns_sub *s, const char *name)
 {
-    return kv_get(s->attrs, s->n_attrs, name);
+    return sl_kv_get(s->attrs, s->n_attrs, name);
 }
 
 void sns_sub_derive(struct sns_sub *s)
@@ -228,7 +137,7 @@ uint8_t *sns_sub_encode(const struct sns_sub *s, size_t *len)
     sl_wbuf_u64(&w, s->token_expires_ms);
     sl_wbuf_u64(&w, s->created_ms);
     sl_wbuf_u8(&w, s->confirmation_authenticated);
-    put_kvs(&w, s->attrs, s->n_attrs);
+    sl_kv_encode(&w, s->attrs, s->n_attrs);
     if (w.failed) {
         sl_wbuf_free(&w);
         return NULL;
@@ -256,7 +165,7 @@ int sns_sub_decode(const uint8_t *p, size_t len, struct sns_sub *s)
     s->token_expires_ms = sl_rbuf_u64(&r);
     s->created_ms = sl_rbuf_u64(&r);
     s->confirmation_authenticated = sl_rbuf_u8(&r) != 0;
-    s->attrs = get_kvs(&r, &s->n_attrs);
+    s->attrs = sl_kv_decode(&r, &s->n_attrs);
     bool ok = sl_rbuf_ok(&r, true) && s->id && s->topic_arn && s->owner && s->protocol &&
               s->endpoint && s->token && s->status <= SNS_SUB_CONFIRMED;
     for (unsigned i = 0; ok && i < s->n_attrs; i++) {
@@ -278,7 +187,7 @@ void sns_sub_free(struct sns_sub *s)
     free(s->protocol);
     free(s->endpoint);
     free(s->token);
-    sns_kv_free(s->attrs, s->n_attrs);
+    sl_kv_free(s->attrs, s->n_attrs);
     memset(s, 0, sizeof *s);
 }
 

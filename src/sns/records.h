@@ -14,15 +14,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "src/kv.h"
+
 #define SNS_RECORD_VERSION 1
 #define SNS_ARN_MAX 400 /* topic ARN + ':' + id, NUL included */
 
 struct sl_txn;
-
-struct sns_kv {
-    char *name;
-    char *value;
-};
 
 /* A topic. Settable attributes are kept as AWS strings (attrs, sorted by
  * name: DisplayName, Policy, DeliveryPolicy, KmsMasterKeyId,
@@ -35,9 +32,9 @@ struct sns_topic {
     char *region;
     char *name;
     uint64_t created_ms;
-    struct sns_kv *attrs;
+    struct sl_kv *attrs;
     unsigned n_attrs;
-    struct sns_kv *tags;
+    struct sl_kv *tags;
     unsigned n_tags;
     char *data_protection; /* DataProtectionPolicy, "" when none */
     uint64_t next_seq;     /* FIFO SequenceNumber of the next publish */
@@ -69,7 +66,7 @@ struct sns_sub {
     uint64_t token_expires_ms; /* ConfirmSubscription accepted until then */
     uint64_t created_ms;
     bool confirmation_authenticated; /* ConfirmationWasAuthenticated */
-    struct sns_kv *attrs;
+    struct sl_kv *attrs;
     unsigned n_attrs;
     /* Derived from attrs. */
     bool raw;          /* RawMessageDelivery */
@@ -92,10 +89,6 @@ void sns_sub_derive(struct sns_sub *s);
 const char *sns_sub_attr(const struct sns_sub *s, const char *name); /* NULL if unset */
 /* topic_arn ":" id into out[SNS_ARN_MAX]. */
 void sns_sub_arn(const struct sns_sub *s, char *out);
-
-/* Sets (value != NULL) or removes an entry of a sorted kv list. */
-int sns_kv_set(struct sns_kv **list, unsigned *n, const char *name, const char *value);
-void sns_kv_free(struct sns_kv *list, unsigned n);
 
 /* Splits arn:aws:sns:REGION:ACCOUNT:NAME[:ID]. Returns false when arn is not
  * of that form (buffers hold the parts otherwise; id is "" for a topic ARN). */

@@ -33,7 +33,7 @@ int sns_ok(struct sl_result *res, struct sl_wbuf *w)
     return rv;
 }
 
-int sns_read_kvs(struct sl_rbuf *r, struct sns_kv **kv, unsigned *n)
+int sns_read_kvs(struct sl_rbuf *r, struct sl_kv **kv, unsigned *n)
 {
     uint32_t count = sl_rbuf_u32(r);
     *kv = NULL;
@@ -44,7 +44,7 @@ int sns_read_kvs(struct sl_rbuf *r, struct sns_kv **kv, unsigned *n)
     }
     for (uint32_t i = 0; i < count; i++) {
         char *name = sl_rbuf_strdup(r), *value = sl_rbuf_strdup(r);
-        int rv = name && value ? sns_kv_set(kv, n, name, value) : SL_OK;
+        int rv = name && value ? sl_kv_set(kv, n, name, value) : SL_OK;
         if (!name || !value) {
             r->failed = true;
         }
@@ -57,7 +57,7 @@ int sns_read_kvs(struct sl_rbuf *r, struct sns_kv **kv, unsigned *n)
     return SL_OK;
 }
 
-void sns_write_kvs(struct sl_wbuf *w, const struct sns_kv *kv, unsigned n)
+void sns_write_kvs(struct sl_wbuf *w, const struct sl_kv *kv, unsigned n)
 {
     sl_wbuf_u32(w, n);
     for (unsigned i = 0; i < n; i++) {

@@ -294,7 +294,7 @@ static int set_attribute(struct sl_apply_ctx *ctx, struct sl_rbuf *r, struct sl_
     if (rv != SL_OK) {
         goto out;
     }
-    rv = sns_kv_set(&s.attrs, &s.n_attrs, name, value[0] ? value : NULL);
+    rv = sl_kv_set(&s.attrs, &s.n_attrs, name, value[0] ? value : NULL);
     sns_sub_derive(&s);
     if (rv == SL_OK && !check_filter(&s, res, &rv) && !check_raw(&s, res, &rv)) {
         rv = sns_sub_save(ctx->txn, &s);

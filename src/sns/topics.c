@@ -15,7 +15,7 @@
 
 /* CreateTopic on an existing name succeeds when what it asks for is what
  * the topic has. */
-static bool same_kvs(const struct sns_kv *a, unsigned na, const struct sns_kv *b, unsigned nb,
+static bool same_kvs(const struct sl_kv *a, unsigned na, const struct sl_kv *b, unsigned nb,
                      bool subset)
 {
     if (!subset && na != nb) {
@@ -204,7 +204,7 @@ static int set_attribute(struct sl_apply_ctx *ctx, struct sl_rbuf *r, struct sns
                        "deduplication can only be set for FIFO topics");
     } else {
         /* An empty value restores the default. */
-        rv = sns_kv_set(&t->attrs, &t->n_attrs, name, value[0] ? value : NULL);
+        rv = sl_kv_set(&t->attrs, &t->n_attrs, name, value[0] ? value : NULL);
         if (rv == SL_OK) {
             sns_topic_derive(t);
             rv = sns_topic_save(ctx->txn, t);
@@ -221,11 +221,11 @@ static int set_attribute(struct sl_apply_ctx *ctx, struct sl_rbuf *r, struct sns
 static int tag(struct sl_apply_ctx *ctx, struct sl_rbuf *r, struct sns_topic *t,
                struct sl_result *res, bool add)
 {
-    struct sns_kv *kv = NULL;
+    struct sl_kv *kv = NULL;
     unsigned n = 0;
     int rv = sns_read_kvs(r, &kv, &n);
     if (rv != SL_OK || !sl_rbuf_ok(r, true)) {
-        sns_kv_free(kv, n);
+        sl_kv_free(kv, n);
         return rv != SL_OK ? rv : sl_result_set(res, SL_STATUS_BAD_COMMAND, NULL, 0);
     }
     unsigned added = 0;
@@ -237,14 +237,14 @@ static int tag(struct sl_apply_ctx *ctx, struct sl_rbuf *r, struct sns_topic *t,
         added += !present;
     }
     if (add && t->n_tags + added > SNS_MAX_TAGS) {
-        sns_kv_free(kv, n);
+        sl_kv_free(kv, n);
         return sns_error(res, "TagLimitExceededException",
                          "Could not complete request: tag quota of per resource exceeded");
     }
     for (unsigned i = 0; i < n && rv == SL_OK; i++) {
-        rv = sns_kv_set(&t->tags, &t->n_tags, kv[i].name, add ? kv[i].value : NULL);
+        rv = sl_kv_set(&t->tags, &t->n_tags, kv[i].name, add ? kv[i].value : NULL);
     }
-    sns_kv_free(kv, n);
+    sl_kv_free(kv, n);
     if (rv == SL_OK) {
         rv = sns_topic_save(ctx->txn, t);
     }
@@ -299,7 +299,7 @@ static int permission(struct sl_apply_ctx *ctx, struct sl_rbuf *r, struct sns_to
                        "Invalid parameter: Statement already exists");
         goto out;
     }
-    rv = next ? sns_kv_set(&t->attrs, &t->n_attrs, "Policy", next) : SL_ENOMEM;
+    rv = next ? sl_kv_set(&t->attrs, &t->n_attrs, "Policy", next) : SL_ENOMEM;
     free(next);
     if (rv == SL_OK) {
         rv = sns_topic_save(ctx->txn, t);

@@ -105,7 +105,7 @@ static int check_redrive(const char *name, const char *v, struct sl_result *res,
     return rv;
 }
 
-int sqs_validate_attrs(const struct sqs_kv *attrs, unsigned n, bool creating, bool fifo_name,
+int sqs_validate_attrs(const struct sl_kv *attrs, unsigned n, bool creating, bool fifo_name,
                        struct sl_result *res, bool *failed)
 {
     const char *scope = NULL, *limit = NULL;
@@ -195,7 +195,7 @@ static char *normalise_redrive(const char *v)
     return s;
 }
 
-int sqs_apply_attrs(struct sqs_queue *q, const struct sqs_kv *attrs, unsigned n)
+int sqs_apply_attrs(struct sqs_queue *q, const struct sl_kv *attrs, unsigned n)
 {
     for (unsigned i = 0; i < n; i++) {
         const char *v = attrs[i].value;
@@ -211,7 +211,7 @@ int sqs_apply_attrs(struct sqs_queue *q, const struct sqs_kv *attrs, unsigned n)
         bool removes = v[0] == '\0' && (strcmp(attrs[i].name, "Policy") == 0 ||
                                         strcmp(attrs[i].name, "RedrivePolicy") == 0 ||
                                         strcmp(attrs[i].name, "RedriveAllowPolicy") == 0);
-        int rv = sqs_kv_set(&q->attrs, &q->n_attrs, attrs[i].name, removes ? NULL : v);
+        int rv = sl_kv_set(&q->attrs, &q->n_attrs, attrs[i].name, removes ? NULL : v);
         free(norm);
         if (rv != SL_OK) {
             return rv;

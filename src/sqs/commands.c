@@ -12,7 +12,7 @@ void sl_sqs_cmd_queue(struct sl_wbuf *w, const char *account, const char *name)
     sl_wbuf_str(w, name);
 }
 
-void sl_sqs_cmd_kvs(struct sl_wbuf *w, const struct sqs_kv *kv, unsigned n)
+void sl_sqs_cmd_kvs(struct sl_wbuf *w, const struct sl_kv *kv, unsigned n)
 {
     sl_wbuf_u32(w, n);
     for (unsigned i = 0; i < n; i++) {
@@ -22,8 +22,8 @@ void sl_sqs_cmd_kvs(struct sl_wbuf *w, const struct sqs_kv *kv, unsigned n)
 }
 
 void sl_sqs_cmd_create(struct sl_wbuf *w, const char *account, const char *region,
-                       const char *name, const struct sqs_kv *attrs, unsigned n_attrs,
-                       const struct sqs_kv *tags, unsigned n_tags, const uint8_t secret[16])
+                       const char *name, const struct sl_kv *attrs, unsigned n_attrs,
+                       const struct sl_kv *tags, unsigned n_tags, const uint8_t secret[16])
 {
     sl_wbuf_str(w, account);
     sl_wbuf_str(w, region);

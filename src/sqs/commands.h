@@ -13,10 +13,10 @@
 
 /* Commands on one queue start with its account and name. */
 void sl_sqs_cmd_queue(struct sl_wbuf *w, const char *account, const char *name);
-void sl_sqs_cmd_kvs(struct sl_wbuf *w, const struct sqs_kv *kv, unsigned n);
+void sl_sqs_cmd_kvs(struct sl_wbuf *w, const struct sl_kv *kv, unsigned n);
 void sl_sqs_cmd_create(struct sl_wbuf *w, const char *account, const char *region,
-                       const char *name, const struct sqs_kv *attrs, unsigned n_attrs,
-                       const struct sqs_kv *tags, unsigned n_tags, const uint8_t secret[16]);
+                       const char *name, const struct sl_kv *attrs, unsigned n_attrs,
+                       const struct sl_kv *tags, unsigned n_tags, const uint8_t secret[16]);
 
 /* After sl_sqs_cmd_queue: AddPermission (accounts and actions) or, with
  * n_accounts = n_actions = 0 and add false, RemovePermission. */

@@ -24,7 +24,7 @@ static struct sl_sqs_gw *gw_of(const sl_aws_ctx *ctx)
 
 /* A JSON map of strings as (name, value) pairs; false (op answered) when a
  * value is not a string. Names and values are borrowed from the input. */
-static bool kvs(struct sqs_op *op, const char *member, struct sqs_kv **out, unsigned *n)
+static bool kvs(struct sqs_op *op, const char *member, struct sl_kv **out, unsigned *n)
 {
     json_t *m = json_object_get(op->input, member);
     *out = NULL;
@@ -76,7 +76,7 @@ static void reply_empty(struct sqs_op *op, struct sl_result *res)
 void sqs_gw_create_queue(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
 {
     struct sqs_op *op = sqs_op_new(gw_of(ctx), call, ctx, input);
-    struct sqs_kv *attrs, *tags;
+    struct sl_kv *attrs, *tags;
     unsigned n_attrs, n_tags;
     uint8_t secret[16];
     if (op == NULL) {
@@ -285,7 +285,7 @@ static void queue_command(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *inpu
     struct sl_wbuf w = {0};
     sl_sqs_cmd_queue(&w, op->account, op->name);
     if (map_member != NULL) {
-        struct sqs_kv *kv;
+        struct sl_kv *kv;
         unsigned n;
         if (!kvs(op, map_member, &kv, &n)) {
             sl_wbuf_free(&w);

@@ -83,10 +83,10 @@ int sqs_promote(struct sl_apply_ctx *ctx, struct sqs_queue *q);
 int sqs_open(struct sl_apply_ctx *ctx, struct sl_rbuf *r, struct sqs_queue *q, struct sl_result *res);
 
 /* Attribute validation (attrs.c): SL_OK, or res set to AWS's error. */
-int sqs_validate_attrs(const struct sqs_kv *attrs, unsigned n, bool creating, bool fifo_name,
+int sqs_validate_attrs(const struct sl_kv *attrs, unsigned n, bool creating, bool fifo_name,
                        struct sl_result *res, bool *failed);
 /* Applies validated attributes to q (and re-derives). */
-int sqs_apply_attrs(struct sqs_queue *q, const struct sqs_kv *attrs, unsigned n);
+int sqs_apply_attrs(struct sqs_queue *q, const struct sl_kv *attrs, unsigned n);
 
 int sqs_apply_queue_op(struct sl_apply_ctx *ctx, struct sl_result *res);
 int sqs_apply_advance(struct sl_apply_ctx *ctx, struct sl_result *res);
@@ -99,7 +99,7 @@ int sqs_build_advance(struct sl_store *s, uint64_t now_ms, uint16_t *type, struc
 int sqs_apply_message_op(struct sl_apply_ctx *ctx, struct sl_result *res);
 
 /* Reads n (name, value) pairs. */
-struct sqs_kv *sqs_read_kvs(struct sl_rbuf *r, unsigned *n);
-void sqs_free_kvs(struct sqs_kv *kv, unsigned n);
+struct sl_kv *sqs_read_kvs(struct sl_rbuf *r, unsigned *n);
+void sqs_free_kvs(struct sl_kv *kv, unsigned n);
 
 #endif

@@ -50,7 +50,7 @@ static int save_policy(struct sl_apply_ctx *ctx, struct sqs_queue *q, json_t *po
     if (s == NULL) {
         return SL_ENOMEM;
     }
-    struct sqs_kv kv = {"Policy", s};
+    struct sl_kv kv = {"Policy", s};
     int rv = sqs_apply_attrs(q, &kv, 1);
     free(s);
     q->modified_ms = ctx->now_ms;
@@ -82,8 +82,8 @@ int sqs_apply_permission(struct sl_apply_ctx *ctx, struct sl_rbuf *r, struct sqs
     char arn[400];
     char *label = sl_rbuf_strdup(r);
     unsigned n_accounts = 0, n_actions = 0;
-    struct sqs_kv *accounts = add ? sqs_read_kvs(r, &n_accounts) : NULL;
-    struct sqs_kv *actions = add ? sqs_read_kvs(r, &n_actions) : NULL;
+    struct sl_kv *accounts = add ? sqs_read_kvs(r, &n_accounts) : NULL;
+    struct sl_kv *actions = add ? sqs_read_kvs(r, &n_actions) : NULL;
     json_t *policy = NULL;
     int rv;
     if (!sl_rbuf_ok(r, true)) {

@@ -56,7 +56,7 @@ static const char *effective(const struct sqs_queue *q, const char *name)
 
 /* A RedrivePolicy names a dead-letter queue that must exist, be of the
  * same kind (FIFO or not), and allow this queue by its RedriveAllowPolicy. */
-static int check_redrive_target(struct sl_apply_ctx *ctx, const struct sqs_kv *attrs, unsigned n,
+static int check_redrive_target(struct sl_apply_ctx *ctx, const struct sl_kv *attrs, unsigned n,
                                 const char *region, const char *account, const char *name,
                                 bool fifo, struct sl_result *res, bool *failed)
 {
@@ -71,7 +71,7 @@ static int check_redrive_target(struct sl_apply_ctx *ctx, const struct sqs_kv *a
         return SL_OK;
     }
     struct sqs_queue probe = {0}, dlq;
-    sqs_kv_set(&probe.attrs, &probe.n_attrs, "RedrivePolicy", policy);
+    sl_kv_set(&probe.attrs, &probe.n_attrs, "RedrivePolicy", policy);
     sqs_queue_derive(&probe);
     char dlq_account[64] = "", dlq_name[128] = "";
     int rv = probe.dlq_arn != NULL && sqs_arn_parse(probe.dlq_arn, dlq_account, dlq_name)
@@ -120,8 +120,8 @@ static int create_queue(struct sl_apply_ctx *ctx, struct sl_rbuf *r, struct sl_r
     char *account = sl_rbuf_strdup(r);
     char *region = sl_rbuf_strdup(r);
     char *name = sl_rbuf_strdup(r);
-    struct sqs_kv *attrs = sqs_read_kvs(r, &n_attrs);
-    struct sqs_kv *tags = sqs_read_kvs(r, &n_tags);
+    struct sl_kv *attrs = sqs_read_kvs(r, &n_attrs);
+    struct sl_kv *tags = sqs_read_kvs(r, &n_tags);
     const uint8_t *secret = sl_rbuf_bytes(r, &secret_len);
     bool fifo, failed;
     int rv = SL_OK;
@@ -211,7 +211,7 @@ static int create_queue(struct sl_apply_ctx *ctx, struct sl_rbuf *r, struct sl_r
     q.wait_floor = ctx->now_ms;
     memcpy(q.secret, secret, sizeof q.secret);
     for (unsigned i = 0; i < n_tags && rv == SL_OK; i++) {
-        rv = sqs_kv_set(&q.tags, &q.n_tags, tags[i].name, tags[i].value);
+        rv = sl_kv_set(&q.tags, &q.n_tags, tags[i].name, tags[i].value);
     }
     if (rv == SL_OK) {
         rv = sqs_apply_attrs(&q, attrs, n_attrs);
@@ -261,7 +261,7 @@ static int set_attributes(struct sl_apply_ctx *ctx, struct sl_rbuf *r, struct sq
 {
     unsigned n = 0;
     bool failed;
-    struct sqs_kv *attrs = sqs_read_kvs(r, &n);
+    struct sl_kv *attrs = sqs_read_kvs(r, &n);
     int rv;
     if (!sl_rbuf_ok(r, true)) {
         rv = sl_result_set(res, SL_STATUS_BAD_COMMAND, NULL, 0);
@@ -287,14 +287,14 @@ static int tag(struct sl_apply_ctx *ctx, struct sl_rbuf *r, struct sqs_queue *q,
                struct sl_result *res, bool add)
 {
     unsigned n = 0;
-    struct sqs_kv *kv = sqs_read_kvs(r, &n);
+    struct sl_kv *kv = sqs_read_kvs(r, &n);
     int rv = SL_OK;
     if (!sl_rbuf_ok(r, true)) {
         rv = sl_result_set(res, SL_STATUS_BAD_COMMAND, NULL, 0);
         goto out;
     }
     for (unsigned i = 0; i < n && rv == SL_OK; i++) {
-        rv = sqs_kv_set(&q->tags, &q->n_tags, kv[i].name, add ? kv[i].value : NULL);
+        rv = sl_kv_set(&q->tags, &q->n_tags, kv[i].name, add ? kv[i].value : NULL);
     }
     if (rv == SL_OK && q->n_tags > SQS_MAX_TAGS) {
         rv = sqs_error(res, "InvalidParameterValue", "Too many tags: a queue can have at most 50.");

@@ -7,96 +7,9 @@
 #include "src/err.h"
 #include "src/wire.h"
 
-static void put_kvs(struct sl_wbuf *w, const struct sqs_kv *kv, unsigned n)
-{
-    sl_wbuf_u32(w, n);
-    for (unsigned i = 0; i < n; i++) {
-        sl_wbuf_str(w, kv[i].name);
-        sl_wbuf_str(w, kv[i].value);
-    }
-}
-
-static struct sqs_kv *get_kvs(struct sl_rbuf *r, unsigned *n)
-{
-    uint32_t count = sl_rbuf_u32(r);
-    *n = 0;
-    if (!sl_rbuf_ok(r, false) || count > (r->len - r->off) / 8) {
-        r->failed = true;
-        return NULL;
-    }
-    struct sqs_kv *kv = calloc(count ? count : 1, sizeof *kv);
-    if (kv == NULL) {
-        r->failed = true;
-        return NULL;
-    }
-    for (uint32_t i = 0; i < count; i++) {
-        kv[i].name = sl_rbuf_strdup(r);
-        kv[i].value = sl_rbuf_strdup(r);
-        *n = i + 1;
-    }
-    return kv;
-}
-
-static void free_kvs(struct sqs_kv *kv, unsigned n)
-{
-    for (unsigned i = 0; i < n; i++) {
-        free(kv[i].name);
-        free(kv[i].value);
-    }
-    free(kv);
-}
-
-int sqs_kv_set(struct sqs_kv **list, unsigned *n, const char *name, const char *value)
-{
-    unsigned i = 0;
-    while (i < *n && strcmp((*list)[i].name, name) < 0) {
-        i++;
-    }
-    bool found = i < *n && strcmp((*list)[i].name, name) == 0;
-    if (value == NULL) {
-        if (found) {
-            free((*list)[i].name);
-            free((*list)[i].value);
-            memmove(&(*list)[i], &(*list)[i + 1], (*n - i - 1) * sizeof **list);
-            (*n)--;
-        }
-        return SL_OK;
-    }
-    char *v = strdup(value);
-    if (v == NULL) {
-        return SL_ENOMEM;
-    }
-    if (found) {
-        free((*list)[i].value);
-        (*list)[i].value = v;
-        return SL_OK;
-    }
-    char *k = strdup(name);
-    struct sqs_kv *grown = realloc(*list, (*n + 1) * sizeof **list);
-    if (k == NULL || grown == NULL) {
-        free(k);
-        free(v);
-        if (grown != NULL) {
-            *list = grown;
-        }
-        return SL_ENOMEM;
-    }
-    *list = grown;
-    memmove(&grown[i + 1], &grown[i], (*n - i) * sizeof *grown);
-    grown[i].name = k;
-    grown[i].value = v;
-    (*n)++;
-    return SL_OK;
-}
-
 const char *sqs_queue_attr(const struct sqs_queue *q, const char *name)
 {
-    for (unsigned i = 0; i < q->n_attrs; i++) {
-        if (strcmp(q->attrs[i].name, name) == 0) {
-            return q->attrs[i].value;
-        }
-    }
-    return NULL;
+    return sl_kv_get(q->attrs, q->n_attrs, name);
 }
 
 static uint32_t num_attr(const struct sqs_queue *q, const char *name, uint32_t dflt)
@@ -157,8 +70,8 @@ uint8_t *sqs_queue_encode(const struct sqs_queue *q, size_t *len)
     sl_wbuf_str(&w, q->region);
     sl_wbuf_u64(&w, q->created_ms);
     sl_wbuf_u64(&w, q->modified_ms);
-    put_kvs(&w, q->attrs, q->n_attrs);
-    put_kvs(&w, q->tags, q->n_tags);
+    sl_kv_encode(&w, q->attrs, q->n_attrs);
+    sl_kv_encode(&w, q->tags, q->n_tags);
     sl_wbuf_u64(&w, q->n_ready);
     sl_wbuf_u64(&w, q->n_delayed);
     sl_wbuf_u64(&w, q->n_inflight);
@@ -193,8 +106,8 @@ int sqs_queue_decode(const uint8_t *p, size_t len, struct sqs_queue *q)
     q->region = sl_rbuf_strdup(&r);
     q->created_ms = sl_rbuf_u64(&r);
     q->modified_ms = sl_rbuf_u64(&r);
-    q->attrs = get_kvs(&r, &q->n_attrs);
-    q->tags = get_kvs(&r, &q->n_tags);
+    q->attrs = sl_kv_decode(&r, &q->n_attrs);
+    q->tags = sl_kv_decode(&r, &q->n_tags);
     q->n_ready = sl_rbuf_u64(&r);
     q->n_delayed = sl_rbuf_u64(&r);
     q->n_inflight = sl_rbuf_u64(&r);
@@ -220,8 +133,8 @@ void sqs_queue_free(struct sqs_queue *q)
     free(q->account);
     free(q->name);
     free(q->region);
-    free_kvs(q->attrs, q->n_attrs);
-    free_kvs(q->tags, q->n_tags);
+    sl_kv_free(q->attrs, q->n_attrs);
+    sl_kv_free(q->tags, q->n_tags);
     free(q->dlq_arn);
     memset(q, 0, sizeof *q);
 }

@@ -9,12 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SQS_RECORD_VERSION 1
+#include "src/kv.h"
 
-struct sqs_kv {
-    char *name;
-    char *value;
-};
+#define SQS_RECORD_VERSION 1
 
 /* A queue. Settable attributes are kept as AWS strings (attrs, sorted by
  * name); the numeric ones are parsed into the fields below on decode. */
@@ -25,9 +22,9 @@ struct sqs_queue {
     char *region; /* of the request that created it: used in the ARN */
     uint64_t created_ms;
     uint64_t modified_ms;
-    struct sqs_kv *attrs;
+    struct sl_kv *attrs;
     unsigned n_attrs;
-    struct sqs_kv *tags;
+    struct sl_kv *tags;
     unsigned n_tags;
     uint64_t n_ready, n_delayed, n_inflight; /* as of advanced_to */
     uint64_t advanced_to;
@@ -92,8 +89,6 @@ void sqs_queue_free(struct sqs_queue *q);
 /* Re-derives the parsed fields from attrs (after decode or a change). */
 void sqs_queue_derive(struct sqs_queue *q);
 const char *sqs_queue_attr(const struct sqs_queue *q, const char *name);
-/* Sets (value != NULL) or removes an entry of a sorted kv list. */
-int sqs_kv_set(struct sqs_kv **list, unsigned *n, const char *name, const char *value);
 
 uint8_t *sqs_head_encode(const struct sqs_head *h, size_t *len);
 int sqs_head_decode(const uint8_t *p, size_t len, struct sqs_head *h);

@@ -123,7 +123,7 @@ bool sqs_redrive_allowed(const struct sqs_queue *dlq, const char *source_arn)
            (strstr(allow, "\"byQueue\"") != NULL && strstr(allow, source_arn) != NULL);
 }
 
-struct sqs_kv *sqs_read_kvs(struct sl_rbuf *r, unsigned *n)
+struct sl_kv *sqs_read_kvs(struct sl_rbuf *r, unsigned *n)
 {
     uint32_t count = sl_rbuf_u32(r);
     *n = 0;
@@ -131,7 +131,7 @@ struct sqs_kv *sqs_read_kvs(struct sl_rbuf *r, unsigned *n)
         r->failed = true;
         return NULL;
     }
-    struct sqs_kv *kv = calloc(count ? count : 1, sizeof *kv);
+    struct sl_kv *kv = calloc(count ? count : 1, sizeof *kv);
     for (uint32_t i = 0; kv != NULL && i < count; i++) {
         kv[i].name = sl_rbuf_strdup(r);
         kv[i].value = sl_rbuf_strdup(r);
@@ -143,7 +143,7 @@ struct sqs_kv *sqs_read_kvs(struct sl_rbuf *r, unsigned *n)
     return kv;
 }
 
-void sqs_free_kvs(struct sqs_kv *kv, unsigned n)
+void sqs_free_kvs(struct sl_kv *kv, unsigned n)
 {
     for (unsigned i = 0; kv != NULL && i < n; i++) {
         free(kv[i].name);

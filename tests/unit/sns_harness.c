@@ -56,7 +56,7 @@ void sns_fx_expect_ok(struct sl_result *r)
     free(r->data);
 }
 
-const char *sns_fx_topic(struct sqs_fx *f, const char *name, const struct sns_kv *attrs,
+const char *sns_fx_topic(struct sqs_fx *f, const char *name, const struct sl_kv *attrs,
                          unsigned n)
 {
     static char arn[400];
@@ -75,7 +75,7 @@ const char *sns_fx_topic(struct sqs_fx *f, const char *name, const struct sns_kv
 }
 
 const char *sns_fx_subscribe(struct sqs_fx *f, const char *topic, const char *protocol,
-                             const char *endpoint, const struct sns_kv *attrs, unsigned n)
+                             const char *endpoint, const struct sl_kv *attrs, unsigned n)
 {
     static char out[400];
     static unsigned counter;

@@ -17,12 +17,12 @@ void sns_fx_expect_error(struct sl_result *r, const char *code, const char *mess
 void sns_fx_expect_ok(struct sl_result *r);
 
 /* CreateTopic; returns the ARN (static buffer). attrs may be NULL. */
-const char *sns_fx_topic(struct sqs_fx *f, const char *name, const struct sns_kv *attrs,
+const char *sns_fx_topic(struct sqs_fx *f, const char *name, const struct sl_kv *attrs,
                          unsigned n);
 /* Subscribe; returns the subscription ARN (static buffer) or the error
  * code prefixed by "error:". */
 const char *sns_fx_subscribe(struct sqs_fx *f, const char *topic, const char *protocol,
-                             const char *endpoint, const struct sns_kv *attrs, unsigned n);
+                             const char *endpoint, const struct sl_kv *attrs, unsigned n);
 /* Publishes one message; returns its id (static) or "error:<code>"; seq
  * (if not NULL) gets the FIFO sequence number. */
 const char *sns_fx_publish(struct sqs_fx *f, const char *topic, const struct sl_sns_message *m,

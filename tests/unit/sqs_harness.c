@@ -65,7 +65,7 @@ void sqs_fx_expect_error(struct sl_result *r, const char *code)
     free(r->data);
 }
 
-void sqs_fx_create(struct sqs_fx *f, const char *name, const struct sqs_kv *attrs, unsigned n)
+void sqs_fx_create(struct sqs_fx *f, const char *name, const struct sl_kv *attrs, unsigned n)
 {
     struct sl_wbuf w = {0};
     uint8_t secret[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};

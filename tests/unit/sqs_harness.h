@@ -22,7 +22,7 @@ struct sl_result sqs_fx_apply(struct sqs_fx *f, unsigned op, struct sl_wbuf *w);
 /* Asserts r is an error with this code. */
 void sqs_fx_expect_error(struct sl_result *r, const char *code);
 
-void sqs_fx_create(struct sqs_fx *f, const char *name, const struct sqs_kv *attrs, unsigned n);
+void sqs_fx_create(struct sqs_fx *f, const char *name, const struct sl_kv *attrs, unsigned n);
 /* Sends one message; returns its message id (static buffer). */
 const char *sqs_fx_send(struct sqs_fx *f, const char *queue, const char *body, const char *group,
                         const char *dedup);

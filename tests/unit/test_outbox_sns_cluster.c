@@ -69,7 +69,7 @@ static void wait_applied(struct harness *h)
 
 static void subscribe(struct harness *h, const char *id, const char *token, bool with_dlq)
 {
-    struct sns_kv attrs[2] = {
+    struct sl_kv attrs[2] = {
         {"DeliveryPolicy", "{\"healthyRetryPolicy\":{\"numRetries\":1,\"minDelayTarget\":1,"
                            "\"maxDelayTarget\":1}}"},
         {"RedrivePolicy", "{\"deadLetterTargetArn\":\"" DLQ "\"}"},

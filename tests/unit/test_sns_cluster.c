@@ -56,15 +56,15 @@ static void setup_topology(struct harness *h)
 {
     struct sl_wbuf w = {0};
     uint8_t secret[16] = {7};
-    struct sqs_kv qfifo = {"FifoQueue", "true"};
-    struct sns_kv fifo[2] = {{"ContentBasedDeduplication", "true"}, {"FifoTopic", "true"}};
+    struct sl_kv qfifo = {"FifoQueue", "true"};
+    struct sl_kv fifo[2] = {{"ContentBasedDeduplication", "true"}, {"FifoTopic", "true"}};
     sl_sqs_cmd_create(&w, ACCOUNT, "us-east-1", "out.fifo", &qfifo, 1, NULL, 0, secret);
     ok(run(h, SL_SQS_CMD(SL_SQS_CREATE_QUEUE), &w));
     sl_sqs_cmd_create(&w, ACCOUNT, "us-east-1", "copy", NULL, 0, NULL, 0, secret);
     ok(run(h, SL_SQS_CMD(SL_SQS_CREATE_QUEUE), &w));
     sl_sns_cmd_create_topic(&w, ACCOUNT, "us-east-1", "events.fifo", fifo, 2, NULL, 0, "");
     ok(run(h, SL_SNS_CMD(SL_SNS_CREATE_TOPIC), &w));
-    struct sns_kv raw = {"RawMessageDelivery", "true"};
+    struct sl_kv raw = {"RawMessageDelivery", "true"};
     struct sl_sns_subscribe s = {.topic_arn = TOPIC, .id = "sub-fifo", .owner = ACCOUNT,
                                  .protocol = "sqs",
                                  .endpoint = "arn:aws:sqs:us-east-1:000000000000:out.fifo",
@@ -231,7 +231,7 @@ static void test_topic_lifecycle_replicates(void **state)
     raft_fixture_elect(&h.f, 2);
     const char *t = "arn:aws:sns:us-east-1:000000000000:life";
     struct sl_wbuf w = {0};
-    struct sns_kv tag = {"team", "a"};
+    struct sl_kv tag = {"team", "a"};
     sl_sns_cmd_create_topic(&w, ACCOUNT, "us-east-1", "life", NULL, 0, &tag, 1, "");
     ok(run(&h, SL_SNS_CMD(SL_SNS_CREATE_TOPIC), &w));
     ok(topic_cmd(&h, SL_SNS_SET_TOPIC_ATTRIBUTE, t, "DisplayName", "Life"));
@@ -266,7 +266,7 @@ static void test_topic_lifecycle_replicates(void **state)
     ok(topic_cmd(&h, SL_SNS_UNSUBSCRIBE, "arn:aws:sns:us-east-1:000000000000:life:mail", BASE,
                  NULL));
     sl_wbuf_str(&w, t);
-    sl_sns_cmd_kvs(&w, &(struct sns_kv){"team", ""}, 1);
+    sl_sns_cmd_kvs(&w, &(struct sl_kv){"team", ""}, 1);
     ok(run(&h, SL_SNS_CMD(SL_SNS_UNTAG), &w));
     sl_sns_cmd_create_topic(&w, ACCOUNT, "us-east-1", "gone", NULL, 0, NULL, 0, "");
     ok(run(&h, SL_SNS_CMD(SL_SNS_CREATE_TOPIC), &w));
@@ -305,7 +305,7 @@ static void test_topic_lifecycle_replicates(void **state)
 }
 
 static struct sl_result mobile(struct harness *h, uint8_t action, const char *a, const char *b,
-                               const char *c, const struct sns_kv *kv, unsigned n)
+                               const char *c, const struct sl_kv *kv, unsigned n)
 {
     struct sl_wbuf w = {0};
     sl_wbuf_u8(&w, action);
@@ -332,7 +332,7 @@ static void test_mobile_state_replicates(void **state)
     h_setup(&h, 3, 8, 2);
     raft_fixture_elect(&h.f, 0);
     const char *app = "arn:aws:sns:us-east-1:000000000000:app/GCM/a";
-    struct sns_kv cred = {"PlatformCredential", "k"}, data = {"CustomUserData", "u"};
+    struct sl_kv cred = {"PlatformCredential", "k"}, data = {"CustomUserData", "u"};
     ok(mobile(&h, SNS_PUT_APP, app, "GCM", NULL, &cred, 1));
     struct sl_result r = mobile(&h, SNS_CREATE_ENDPOINT, app, "ep-1", "token-1", &data, 1);
     assert_int_equal(r.status, 0);

@@ -93,12 +93,12 @@ static void test_effective(void **state)
     assert_int_equal(p.min_delay_s, 20);
     assert_string_equal(ct, "text/plain; charset=UTF-8");
 
-    assert_int_equal(sns_kv_set(&t.attrs, &t.n_attrs, "DeliveryPolicy",
+    assert_int_equal(sl_kv_set(&t.attrs, &t.n_attrs, "DeliveryPolicy",
                                 "{\"http\":{\"defaultHealthyRetryPolicy\":{\"numRetries\":6,"
                                 "\"minDelayTarget\":2,\"maxDelayTarget\":8},"
                                 "\"defaultRequestPolicy\":{\"headerContentType\":\"text/xml\"}}}"),
                      0);
-    assert_int_equal(sns_kv_set(&s.attrs, &s.n_attrs, "DeliveryPolicy",
+    assert_int_equal(sl_kv_set(&s.attrs, &s.n_attrs, "DeliveryPolicy",
                                 "{\"healthyRetryPolicy\":{\"numRetries\":4},"
                                 "\"throttlePolicy\":{\"maxReceivesPerSecond\":3}}"),
                      0);
@@ -109,15 +109,15 @@ static void test_effective(void **state)
     assert_int_equal(p.max_per_second, 3);
     assert_string_equal(ct, "text/xml");
 
-    assert_int_equal(sns_kv_set(&t.attrs, &t.n_attrs, "DeliveryPolicy",
+    assert_int_equal(sl_kv_set(&t.attrs, &t.n_attrs, "DeliveryPolicy",
                                 "{\"http\":{\"defaultHealthyRetryPolicy\":{\"numRetries\":6},"
                                 "\"disableSubscriptionOverrides\":true}}"),
                      0);
     sl_sns_effective_policy(&t, &s, &p, ct, sizeof ct);
     assert_int_equal(p.num_retries, 6);
     assert_int_equal(p.max_per_second, 0);
-    sns_kv_free(t.attrs, t.n_attrs);
-    sns_kv_free(s.attrs, s.n_attrs);
+    sl_kv_free(t.attrs, t.n_attrs);
+    sl_kv_free(s.attrs, s.n_attrs);
 }
 
 int main(void)

@@ -62,7 +62,7 @@ static json_t *receive_json(struct sqs_fx *f, const char *queue)
 static void test_create_topic_is_idempotent(void **state)
 {
     struct sqs_fx *f = *state;
-    struct sns_kv dn = {"DisplayName", "orders"}, other = {"DisplayName", "other"};
+    struct sl_kv dn = {"DisplayName", "orders"}, other = {"DisplayName", "other"};
     const char *arn = sns_fx_topic(f, "orders", &dn, 1);
     assert_string_equal(arn, "arn:aws:sns:us-east-1:000000000000:orders");
     assert_string_equal(sns_fx_topic(f, "orders", &dn, 1), arn);
@@ -88,7 +88,7 @@ static void test_publish_to_missing_topic(void **state)
 static void test_fan_out_envelope_and_raw(void **state)
 {
     struct sqs_fx *f = *state;
-    struct sns_kv raw = {"RawMessageDelivery", "true"};
+    struct sl_kv raw = {"RawMessageDelivery", "true"};
     const char *topic = strdup(sns_fx_topic(f, "news", NULL, 0));
     sqs_fx_create(f, "env", NULL, 0);
     sqs_fx_create(f, "raw", NULL, 0);
@@ -180,10 +180,10 @@ static void test_filter_policies(void **state)
 {
     struct sqs_fx *f = *state;
     const char *topic = strdup(sns_fx_topic(f, "filtered", NULL, 0));
-    struct sns_kv attr_policy = {"FilterPolicy",
+    struct sl_kv attr_policy = {"FilterPolicy",
                                  "{\"price\":[{\"numeric\":[\">=\",10,\"<\",20]}],"
                                  "\"kind\":[{\"prefix\":\"ord\"}]}"};
-    struct sns_kv body_policy[2] = {{"FilterPolicy", "{\"order\":{\"state\":[\"paid\"]}}"},
+    struct sl_kv body_policy[2] = {{"FilterPolicy", "{\"order\":{\"state\":[\"paid\"]}}"},
                                     {"FilterPolicyScope", "MessageBody"}};
     sqs_fx_create(f, "attr", NULL, 0);
     sqs_fx_create(f, "body", NULL, 0);
@@ -211,7 +211,7 @@ static void test_filter_policies(void **state)
     assert_int_equal(count(f, "body"), 0);
 
     /* An invalid policy is refused with AWS's message. */
-    struct sns_kv bad = {"FilterPolicy", "{\"a\":[{\"numeric\":[\">\"]}]}"};
+    struct sl_kv bad = {"FilterPolicy", "{\"a\":[{\"numeric\":[\">\"]}]}"};
     const char *err = sns_fx_subscribe(f, topic, "sqs", QARN("other"), &bad, 1);
     assert_true(strncmp(err, "error:InvalidParameterException:Invalid parameter: FilterPolicy:",
                         63) == 0);
@@ -221,8 +221,8 @@ static void test_filter_policies(void **state)
 static void test_fifo_dedup_and_order(void **state)
 {
     struct sqs_fx *f = *state;
-    struct sns_kv fifo[2] = {{"ContentBasedDeduplication", "true"}, {"FifoTopic", "true"}};
-    struct sqs_kv qfifo = {"FifoQueue", "true"};
+    struct sl_kv fifo[2] = {{"ContentBasedDeduplication", "true"}, {"FifoTopic", "true"}};
+    struct sl_kv qfifo = {"FifoQueue", "true"};
     const char *topic = strdup(sns_fx_topic(f, "orders.fifo", fifo, 2));
     sqs_fx_create(f, "out.fifo", &qfifo, 1);
     /* Standard topics take no FIFO queue; FIFO topics take only SQS. */
@@ -269,7 +269,7 @@ static void test_fifo_dedup_and_order(void **state)
     assert_string_equal(sns_fx_publish(f, topic, &m, NULL), "id-4");
 
     /* Without content-based deduplication an id is required. */
-    struct sns_kv plain = {"FifoTopic", "true"};
+    struct sl_kv plain = {"FifoTopic", "true"};
     const char *t2 = sns_fx_topic(f, "plain.fifo", &plain, 1);
     m = msg("x");
     m.group = "g";
@@ -365,7 +365,7 @@ static void test_message_structure_and_attributes(void **state)
 {
     struct sqs_fx *f = *state;
     const char *topic = strdup(sns_fx_topic(f, "multi", NULL, 0));
-    struct sns_kv raw = {"RawMessageDelivery", "true"};
+    struct sl_kv raw = {"RawMessageDelivery", "true"};
     sqs_fx_create(f, "mq", NULL, 0);
     char sub[400];
     snprintf(sub, sizeof sub, "%s", sns_fx_subscribe(f, topic, "sqs", QARN("mq"), NULL, 0));
@@ -463,7 +463,7 @@ static void test_undeliverable_protocols(void **state)
 static void test_dedup_garbage(void **state)
 {
     struct sqs_fx *f = *state;
-    struct sns_kv fifo = {"FifoTopic", "true"};
+    struct sl_kv fifo = {"FifoTopic", "true"};
     const char *topic = strdup(sns_fx_topic(f, "gc.fifo", &fifo, 1));
     char dedup[16];
     struct sl_sns_message m = msg("x");
@@ -509,8 +509,8 @@ static void test_failed_queue_delivery(void **state)
 {
     struct sqs_fx *f = *state;
     const char *topic = strdup(sns_fx_topic(f, "lossy", NULL, 0));
-    struct sqs_kv small = {"MaximumMessageSize", "1024"};
-    struct sns_kv redrive = {"RedrivePolicy", "{\"deadLetterTargetArn\":\"" QARN("dlq") "\"}"};
+    struct sl_kv small = {"MaximumMessageSize", "1024"};
+    struct sl_kv redrive = {"RedrivePolicy", "{\"deadLetterTargetArn\":\"" QARN("dlq") "\"}"};
     sqs_fx_create(f, "small", &small, 1);
     sqs_fx_create(f, "dlq", NULL, 0);
     sns_fx_subscribe(f, topic, "sqs", QARN("missing"), &redrive, 1);
@@ -549,8 +549,8 @@ static void test_deterministic(void **state)
     sqs_fx_open(&b);
     struct sqs_fx *fx[2] = {&a, &b};
     for (int i = 0; i < 2; i++) {
-        struct sns_kv fifo = {"FifoTopic", "true"};
-        struct sqs_kv qfifo = {"FifoQueue", "true"};
+        struct sl_kv fifo = {"FifoTopic", "true"};
+        struct sl_kv qfifo = {"FifoQueue", "true"};
         const char *t = strdup(sns_fx_topic(fx[i], "d.fifo", &fifo, 1));
         sqs_fx_create(fx[i], "d.fifo", &qfifo, 1);
         struct sl_sns_subscribe sub = {.topic_arn = t, .id = "sub-1", .owner = SNS_FX_ACCOUNT,

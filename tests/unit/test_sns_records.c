@@ -16,8 +16,8 @@
 static void test_topic_round_trip_and_truncation(void **state)
 {
     (void)state;
-    struct sns_kv attrs[2] = {{"DisplayName", "d"}, {"FifoTopic", "true"}};
-    struct sns_kv tags[1] = {{"team", "x"}};
+    struct sl_kv attrs[2] = {{"DisplayName", "d"}, {"FifoTopic", "true"}};
+    struct sl_kv tags[1] = {{"team", "x"}};
     struct sns_topic t = {.tid = 42, .account = "000000000000", .region = "eu-west-1",
                           .name = "a.fifo", .created_ms = 7, .attrs = attrs, .n_attrs = 2,
                           .tags = tags, .n_tags = 1, .data_protection = "{}", .next_seq = 9,
@@ -47,7 +47,7 @@ static void test_topic_round_trip_and_truncation(void **state)
 static void test_sub_round_trip_and_truncation(void **state)
 {
     (void)state;
-    struct sns_kv attrs[2] = {{"FilterPolicyScope", "MessageBody"},
+    struct sl_kv attrs[2] = {{"FilterPolicyScope", "MessageBody"},
                               {"RawMessageDelivery", "true"}};
     struct sns_sub s = {.id = "u-1", .topic_arn = "arn:aws:sns:us-east-1:000000000000:t",
                         .tid = 5, .owner = "000000000000", .protocol = "sqs",
@@ -108,7 +108,7 @@ static void test_truncated_commands(void **state)
 {
     (void)state;
     struct sl_wbuf w = {0};
-    struct sns_kv kv = {"RawMessageDelivery", "true"};
+    struct sl_kv kv = {"RawMessageDelivery", "true"};
     sl_sns_cmd_create_topic(&w, "000000000000", "us-east-1", "u", &kv, 1, &kv, 1, "");
     apply_prefixes(SL_SNS_CREATE_TOPIC, &w);
     struct sl_sns_subscribe s = {.topic_arn = "arn:aws:sns:us-east-1:000000000000:t", .id = "i",

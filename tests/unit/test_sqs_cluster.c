@@ -42,7 +42,7 @@ static void create(struct harness *h, const char *name)
 {
     struct sl_wbuf w = {0};
     uint8_t secret[16] = {9};
-    struct sqs_kv retention = {"MessageRetentionPeriod", "60"};
+    struct sl_kv retention = {"MessageRetentionPeriod", "60"};
     sl_sqs_cmd_create(&w, ACCOUNT, "us-east-1", name, &retention, 1, NULL, 0, secret);
     struct sl_result r = run(h, SL_SQS_CREATE_QUEUE, &w);
     assert_int_equal(r.status, 0);

@@ -29,7 +29,7 @@ static int teardown(void **state)
     return 0;
 }
 
-static struct sl_result create_raw(struct sqs_fx *f, const char *name, const struct sqs_kv *a,
+static struct sl_result create_raw(struct sqs_fx *f, const char *name, const struct sl_kv *a,
                                    unsigned n)
 {
     struct sl_wbuf w = {0};
@@ -41,7 +41,7 @@ static struct sl_result create_raw(struct sqs_fx *f, const char *name, const str
 static void test_create_rules(void **state)
 {
     struct sqs_fx *f = *state;
-    struct sqs_kv vt = {"VisibilityTimeout", "60"}, vt2 = {"VisibilityTimeout", "61"};
+    struct sl_kv vt = {"VisibilityTimeout", "60"}, vt2 = {"VisibilityTimeout", "61"};
     struct sl_result r;
     sqs_fx_create(f, "jobs", &vt, 1);
     r = create_raw(f, "jobs", &vt, 1); /* same attributes: the same queue */
@@ -56,19 +56,19 @@ static void test_create_rules(void **state)
     long_name[81] = '\0';
     r = create_raw(f, long_name, NULL, 0);
     sqs_fx_expect_error(&r, "InvalidParameterValue");
-    struct sqs_kv unknown = {"Colour", "blue"}, bad = {"DelaySeconds", "901"};
+    struct sl_kv unknown = {"Colour", "blue"}, bad = {"DelaySeconds", "901"};
     r = create_raw(f, "q2", &unknown, 1);
     sqs_fx_expect_error(&r, "InvalidAttributeName");
     r = create_raw(f, "q2", &bad, 1);
     sqs_fx_expect_error(&r, "InvalidAttributeValue");
-    struct sqs_kv fifo = {"FifoQueue", "true"}, cbd = {"ContentBasedDeduplication", "true"};
+    struct sl_kv fifo = {"FifoQueue", "true"}, cbd = {"ContentBasedDeduplication", "true"};
     r = create_raw(f, "plain", &fifo, 1); /* FifoQueue without .fifo */
     sqs_fx_expect_error(&r, "InvalidAttributeValue");
     r = create_raw(f, "x.fifo", NULL, 0); /* .fifo without FifoQueue */
     sqs_fx_expect_error(&r, "InvalidParameterValue");
     r = create_raw(f, "plain", &cbd, 1); /* FIFO-only attribute */
     sqs_fx_expect_error(&r, "InvalidAttributeName");
-    struct sqs_kv redrive = {"RedrivePolicy", "{\"deadLetterTargetArn\":\"arn:aws:sqs:us-east-1:000000000000:dlq\",\"maxReceiveCount\":\"0\"}"};
+    struct sl_kv redrive = {"RedrivePolicy", "{\"deadLetterTargetArn\":\"arn:aws:sqs:us-east-1:000000000000:dlq\",\"maxReceiveCount\":\"0\"}"};
     r = create_raw(f, "q3", &redrive, 1);
     sqs_fx_expect_error(&r, "InvalidParameterValue");
 }
@@ -115,7 +115,7 @@ static void test_delay_and_visibility_changes(void **state)
 {
     struct sqs_fx *f = *state;
     struct sl_sqs_message m[10];
-    struct sqs_kv delay = {"DelaySeconds", "5"};
+    struct sl_kv delay = {"DelaySeconds", "5"};
     sqs_fx_create(f, "slow", &delay, 1);
     sqs_fx_send(f, "slow", "later", NULL, NULL);
     assert_int_equal(sqs_fx_receive(f, "slow", 1, -1, m), 0);
@@ -143,7 +143,7 @@ static void test_fifo_groups_and_dedup(void **state)
 {
     struct sqs_fx *f = *state;
     struct sl_sqs_message m[10], n2[10], n3[10];
-    struct sqs_kv fifo = {"FifoQueue", "true"};
+    struct sl_kv fifo = {"FifoQueue", "true"};
     sqs_fx_create(f, "o.fifo", &fifo, 1);
     assert_string_equal(sqs_fx_send(f, "o.fifo", "a1", NULL, "d1"), "error:MissingParameter");
     assert_string_equal(sqs_fx_send(f, "o.fifo", "a1", "A", NULL), "error:InvalidParameterValue");
@@ -178,7 +178,7 @@ static void test_fifo_expired_message_keeps_its_place(void **state)
 {
     struct sqs_fx *f = *state;
     struct sl_sqs_message m[10], n[10], o[10];
-    struct sqs_kv fifo = {"FifoQueue", "true"};
+    struct sl_kv fifo = {"FifoQueue", "true"};
     sqs_fx_create(f, "p.fifo", &fifo, 1);
     sqs_fx_send(f, "p.fifo", "a1", "A", "d1");
     assert_int_equal(sqs_fx_receive(f, "p.fifo", 1, 5, m), 1);
@@ -205,7 +205,7 @@ static void test_dead_letter(void **state)
 {
     struct sqs_fx *f = *state;
     struct sl_sqs_message m[10];
-    struct sqs_kv redrive = {"RedrivePolicy", "{\"deadLetterTargetArn\":\"arn:aws:sqs:us-east-1:000000000000:dlq\",\"maxReceiveCount\":2}"};
+    struct sl_kv redrive = {"RedrivePolicy", "{\"deadLetterTargetArn\":\"arn:aws:sqs:us-east-1:000000000000:dlq\",\"maxReceiveCount\":2}"};
     sqs_fx_create(f, "dlq", NULL, 0);
     sqs_fx_create(f, "work", &redrive, 1);
     sqs_fx_send(f, "work", "poison", NULL, NULL);
@@ -227,21 +227,21 @@ static void test_dead_letter(void **state)
 static void test_redrive_targets(void **state)
 {
     struct sqs_fx *f = *state;
-    struct sqs_kv to_missing = {"RedrivePolicy", "{\"deadLetterTargetArn\":\"arn:aws:sqs:us-east-1:000000000000:nope\",\"maxReceiveCount\":3}"};
+    struct sl_kv to_missing = {"RedrivePolicy", "{\"deadLetterTargetArn\":\"arn:aws:sqs:us-east-1:000000000000:nope\",\"maxReceiveCount\":3}"};
     struct sl_result r = create_raw(f, "src1", &to_missing, 1);
     sqs_fx_expect_error(&r, "InvalidParameterValue");
-    struct sqs_kv deny = {"RedriveAllowPolicy", "{\"redrivePermission\":\"denyAll\"}"};
+    struct sl_kv deny = {"RedriveAllowPolicy", "{\"redrivePermission\":\"denyAll\"}"};
     sqs_fx_create(f, "closed", &deny, 1);
-    struct sqs_kv to_closed = {"RedrivePolicy", "{\"deadLetterTargetArn\":\"arn:aws:sqs:us-east-1:000000000000:closed\",\"maxReceiveCount\":3}"};
+    struct sl_kv to_closed = {"RedrivePolicy", "{\"deadLetterTargetArn\":\"arn:aws:sqs:us-east-1:000000000000:closed\",\"maxReceiveCount\":3}"};
     r = create_raw(f, "src2", &to_closed, 1);
     sqs_fx_expect_error(&r, "InvalidParameterValue");
-    struct sqs_kv by_queue = {"RedriveAllowPolicy", "{\"redrivePermission\":\"byQueue\",\"sourceQueueArns\":[\"arn:aws:sqs:us-east-1:000000000000:src3\"]}"};
+    struct sl_kv by_queue = {"RedriveAllowPolicy", "{\"redrivePermission\":\"byQueue\",\"sourceQueueArns\":[\"arn:aws:sqs:us-east-1:000000000000:src3\"]}"};
     sqs_fx_create(f, "picky", &by_queue, 1);
-    struct sqs_kv to_picky = {"RedrivePolicy", "{\"deadLetterTargetArn\":\"arn:aws:sqs:us-east-1:000000000000:picky\",\"maxReceiveCount\":3}"};
+    struct sl_kv to_picky = {"RedrivePolicy", "{\"deadLetterTargetArn\":\"arn:aws:sqs:us-east-1:000000000000:picky\",\"maxReceiveCount\":3}"};
     sqs_fx_create(f, "src3", &to_picky, 1);
     r = create_raw(f, "src4", &to_picky, 1);
     sqs_fx_expect_error(&r, "InvalidParameterValue");
-    struct sqs_kv fifo[2] = {{"FifoQueue", "true"}, {"RedrivePolicy", "{\"deadLetterTargetArn\":\"arn:aws:sqs:us-east-1:000000000000:src3\",\"maxReceiveCount\":3}"}};
+    struct sl_kv fifo[2] = {{"FifoQueue", "true"}, {"RedrivePolicy", "{\"deadLetterTargetArn\":\"arn:aws:sqs:us-east-1:000000000000:src3\",\"maxReceiveCount\":3}"}};
     r = create_raw(f, "f.fifo", fifo, 2);
     sqs_fx_expect_error(&r, "InvalidParameterValue");
 }
@@ -251,7 +251,7 @@ static void test_purge_delete_retention(void **state)
     struct sqs_fx *f = *state;
     struct sl_sqs_message m[10];
     struct sl_wbuf w = {0};
-    struct sqs_kv retention = {"MessageRetentionPeriod", "60"};
+    struct sl_kv retention = {"MessageRetentionPeriod", "60"};
     sqs_fx_create(f, "p", &retention, 1);
     sqs_fx_send(f, "p", "x", NULL, NULL);
     sqs_fx_send(f, "p", "y", NULL, NULL);
@@ -360,7 +360,7 @@ static void test_advance_cleans_up(void **state)
 {
     struct sqs_fx *f = *state;
     uint64_t due;
-    struct sqs_kv retention = {"MessageRetentionPeriod", "60"}, fifo = {"FifoQueue", "true"};
+    struct sl_kv retention = {"MessageRetentionPeriod", "60"}, fifo = {"FifoQueue", "true"};
     /* Nothing stored: nothing due before the leader's next look. */
     assert_int_equal(sl_service_lookup(SL_SQS_CMD(1))->next_due(f->store, &due), SL_OK);
     assert_true(due > f->now + 24 * 3600 * 1000ull);
@@ -396,7 +396,7 @@ static void test_fifo_retention_expiry_releases_group(void **state)
 {
     struct sqs_fx *f = *state;
     struct sl_sqs_message m[10];
-    struct sqs_kv attrs[2] = {{"FifoQueue", "true"}, {"MessageRetentionPeriod", "60"}};
+    struct sl_kv attrs[2] = {{"FifoQueue", "true"}, {"MessageRetentionPeriod", "60"}};
     sqs_fx_create(f, "e.fifo", attrs, 2);
     sqs_fx_send(f, "e.fifo", "a1", "A", "d1");
     assert_int_equal(sqs_fx_receive(f, "e.fifo", 1, 600, m), 1);
@@ -483,7 +483,7 @@ static void test_message_move_tasks(void **state)
 {
     struct sqs_fx *f = *state;
     struct sl_sqs_message m[10];
-    struct sqs_kv redrive = {"RedrivePolicy", "{\"deadLetterTargetArn\":\"arn:aws:sqs:us-east-1:000000000000:dlq\",\"maxReceiveCount\":1}"};
+    struct sl_kv redrive = {"RedrivePolicy", "{\"deadLetterTargetArn\":\"arn:aws:sqs:us-east-1:000000000000:dlq\",\"maxReceiveCount\":1}"};
     sqs_fx_create(f, "dlq", NULL, 0);
     sqs_fx_create(f, "src", &redrive, 1);
     for (int i = 0; i < 3; i++) {
