@@ -10,6 +10,7 @@
 
 #include "src/err.h"
 #include "src/ping/ping.h"
+#include "src/wire.h"
 #include "storage/keys.h"
 
 static uint64_t fixture_clock(void *data)
@@ -178,4 +179,25 @@ void h_request_id(uint8_t id[16], uint64_t n)
     memset(id, 0, 16);
     id[0] = 0xA5;
     sl_put_u64(id + 8, n);
+}
+
+struct sl_result h_run(struct harness *h, uint16_t type, struct sl_wbuf *w)
+{
+    struct h_outcome o;
+    for (int attempt = 0; attempt < 5; attempt++) {
+        unsigned leader = raft_fixture_leader_index(&h->f);
+        if (leader >= h->n) {
+            assert_true(raft_fixture_step_until_has_leader(&h->f, 10000));
+            leader = raft_fixture_leader_index(&h->f);
+        }
+        assert_int_equal(h_submit(h, leader, type, w->p, w->len, &o), SL_OK);
+        h_flush(h, leader);
+        assert_true(h_step_until_done(h, &o, 1, 10000));
+        if (o.status == SL_OK) {
+            sl_wbuf_free(w);
+            return o.res;
+        }
+    }
+    fail_msg("command never committed");
+    return o.res;
 }

@@ -14,6 +14,8 @@
 #include "src/fsm.h"
 #include "storage/store.h"
 
+struct sl_wbuf;
+
 #define H_MAX 5
 
 struct h_node {
@@ -55,6 +57,10 @@ int h_put(struct harness *h, unsigned i, const uint8_t *request_id, const char *
 int h_submit(struct harness *h, unsigned i, uint16_t type, const void *payload, size_t len,
              struct h_outcome *out);
 void h_flush(struct harness *h, unsigned i);
+/* Proposes one command on the current leader (electing one if needed),
+ * retrying up to 5 times across leader changes; frees w and returns the
+ * result (the caller frees its data). Fails the test if it never commits. */
+struct sl_result h_run(struct harness *h, uint16_t type, struct sl_wbuf *w);
 /* Steps until every outcome is done or max_msecs elapse. */
 bool h_step_until_done(struct harness *h, struct h_outcome *o, unsigned n, unsigned max_msecs);
 void h_request_id(uint8_t id[16], uint64_t n);

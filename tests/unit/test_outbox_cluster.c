@@ -17,27 +17,6 @@
 #include "storage/keys.h"
 #include "storage/store.h"
 
-static struct sl_result run(struct harness *h, uint16_t type, struct sl_wbuf *w)
-{
-    struct h_outcome o;
-    for (int attempt = 0; attempt < 5; attempt++) {
-        unsigned leader = raft_fixture_leader_index(&h->f);
-        if (leader >= h->n) {
-            assert_true(raft_fixture_step_until_has_leader(&h->f, 10000));
-            leader = raft_fixture_leader_index(&h->f);
-        }
-        assert_int_equal(h_submit(h, leader, type, w->p, w->len, &o), SL_OK);
-        h_flush(h, leader);
-        assert_true(h_step_until_done(h, &o, 1, 10000));
-        if (o.status == SL_OK) {
-            sl_wbuf_free(w);
-            return o.res;
-        }
-    }
-    fail_msg("command never committed");
-    return o.res;
-}
-
 static uint64_t put(struct harness *h, const char *target)
 {
     struct sl_outbox_header hd = {"Content-Type", "text/plain; charset=UTF-8"};
@@ -56,7 +35,7 @@ static uint64_t put(struct harness *h, const char *target)
     };
     struct sl_wbuf w = {0};
     assert_int_equal(sl_outbox_cmd_put(&w, &it), SL_OK);
-    struct sl_result r = run(h, SL_OUTBOX_CMD(SL_OUTBOX_PUT), &w);
+    struct sl_result r = h_run(h, SL_OUTBOX_CMD(SL_OUTBOX_PUT), &w);
     assert_int_equal(r.status, 0);
     assert_int_equal(r.len, 8);
     uint64_t id = sl_get_u64(r.data);
@@ -70,7 +49,7 @@ static int outcome(struct harness *h, uint64_t id, uint32_t attempt, enum sl_out
 {
     struct sl_wbuf w = {0};
     assert_int_equal(sl_outbox_cmd_outcome(&w, id, attempt, res, detail), SL_OK);
-    struct sl_result r = run(h, SL_OUTBOX_CMD(SL_OUTBOX_OUTCOME), &w);
+    struct sl_result r = h_run(h, SL_OUTBOX_CMD(SL_OUTBOX_OUTCOME), &w);
     assert_int_equal(r.status, 0);
     assert_int_equal(r.len, 5);
     int d = r.data[4];
@@ -207,7 +186,7 @@ static void test_retry_schedule_replicates(void **state)
     /* Malformed outcomes are refused, identically everywhere. */
     struct sl_wbuf w = {0};
     sl_wbuf_u8(&w, 9);
-    struct sl_result r = run(&h, SL_OUTBOX_CMD(SL_OUTBOX_OUTCOME), &w);
+    struct sl_result r = h_run(&h, SL_OUTBOX_CMD(SL_OUTBOX_OUTCOME), &w);
     assert_int_equal(r.status, SL_STATUS_BAD_COMMAND);
     free(r.data);
     wait_applied(&h);

@@ -29,27 +29,6 @@
 #define TOPIC "arn:aws:sns:us-east-1:000000000000:web"
 #define DLQ "arn:aws:sqs:us-east-1:000000000000:dlq"
 
-static struct sl_result run(struct harness *h, uint16_t type, struct sl_wbuf *w)
-{
-    struct h_outcome o;
-    for (int attempt = 0; attempt < 5; attempt++) {
-        unsigned leader = raft_fixture_leader_index(&h->f);
-        if (leader >= h->n) {
-            assert_true(raft_fixture_step_until_has_leader(&h->f, 10000));
-            leader = raft_fixture_leader_index(&h->f);
-        }
-        assert_int_equal(h_submit(h, leader, type, w->p, w->len, &o), SL_OK);
-        h_flush(h, leader);
-        assert_true(h_step_until_done(h, &o, 1, 10000));
-        if (o.status == SL_OK) {
-            sl_wbuf_free(w);
-            return o.res;
-        }
-    }
-    fail_msg("command never committed");
-    return o.res;
-}
-
 static void ok(struct sl_result r)
 {
     if (r.status != 0) {
@@ -81,11 +60,11 @@ static void subscribe(struct harness *h, const char *id, const char *token, bool
                                  .base_url = BASE};
     struct sl_wbuf w = {0};
     sl_sns_cmd_subscribe(&w, &s);
-    ok(run(h, SL_SNS_CMD(SL_SNS_SUBSCRIBE), &w));
+    ok(h_run(h, SL_SNS_CMD(SL_SNS_SUBSCRIBE), &w));
     sl_wbuf_str(&w, TOPIC);
     sl_wbuf_str(&w, token);
     sl_wbuf_u8(&w, 0);
-    ok(run(h, SL_SNS_CMD(SL_SNS_CONFIRM), &w));
+    ok(h_run(h, SL_SNS_CMD(SL_SNS_CONFIRM), &w));
 }
 
 static void publish(struct harness *h, const char *id, const char *text)
@@ -94,14 +73,14 @@ static void publish(struct harness *h, const char *id, const char *text)
                                .subject = "", .attrs = "", .group = "", .dedup = ""};
     struct sl_wbuf w = {0};
     sl_sns_cmd_publish(&w, TOPIC, BASE, &m, 1);
-    ok(run(h, SL_SNS_CMD(SL_SNS_PUBLISH), &w));
+    ok(h_run(h, SL_SNS_CMD(SL_SNS_PUBLISH), &w));
 }
 
 static int outcome(struct harness *h, uint64_t id, uint32_t attempt, enum sl_outbox_result res)
 {
     struct sl_wbuf w = {0};
     assert_int_equal(sl_outbox_cmd_outcome(&w, id, attempt, res, "HTTP 503"), SL_OK);
-    struct sl_result r = run(h, SL_OUTBOX_CMD(SL_OUTBOX_OUTCOME), &w);
+    struct sl_result r = h_run(h, SL_OUTBOX_CMD(SL_OUTBOX_OUTCOME), &w);
     assert_int_equal(r.status, 0);
     int d = r.data[4];
     free(r.data);
@@ -166,13 +145,13 @@ static void test_dead_letter_through_leader_changes(void **state)
     h_setup(&h, 3, 16, 4);
     raft_fixture_elect(&h.f, 0);
     sl_sqs_cmd_create(&w, ACCOUNT, "us-east-1", "dlq", NULL, 0, NULL, 0, secret);
-    ok(run(&h, SL_SQS_CMD(SL_SQS_CREATE_QUEUE), &w));
+    ok(h_run(&h, SL_SQS_CMD(SL_SQS_CREATE_QUEUE), &w));
     sl_sns_cmd_create_topic(&w, ACCOUNT, "us-east-1", "web", NULL, 0, NULL, 0, "");
-    ok(run(&h, SL_SNS_CMD(SL_SNS_CREATE_TOPIC), &w));
+    ok(h_run(&h, SL_SNS_CMD(SL_SNS_CREATE_TOPIC), &w));
     /* The signing key, as the leader's timer would propose it. */
     uint16_t type;
     assert_int_equal(sl_sns_sign_advance(h.nodes[0].store, 1700000000000ULL, &type, &w), SL_OK);
-    ok(run(&h, type, &w));
+    ok(h_run(&h, type, &w));
     subscribe(&h, "with-dlq", "aa11", true);
     wait_applied(&h);
     /* The confirmation request is an item on every node. */
@@ -229,7 +208,7 @@ static void test_dead_letter_through_leader_changes(void **state)
     /* The dead-lettered body is the Notification that was being sent. */
     sl_sqs_cmd_queue(&w, ACCOUNT, "dlq");
     sl_sqs_cmd_receive(&w, 10, true, 30);
-    struct sl_result r = run(&h, SL_SQS_CMD(SL_SQS_RECEIVE), &w);
+    struct sl_result r = h_run(&h, SL_SQS_CMD(SL_SQS_RECEIVE), &w);
     struct sl_sqs_message m[10];
     unsigned got;
     assert_int_equal(sl_sqs_receive_decode(&r, m, &got, 10), SL_OK);

@@ -25,27 +25,6 @@
 #define BASE "http://localhost:4566"
 #define TOPIC "arn:aws:sns:us-east-1:000000000000:events.fifo"
 
-static struct sl_result run(struct harness *h, uint16_t type, struct sl_wbuf *w)
-{
-    struct h_outcome o;
-    for (int attempt = 0; attempt < 5; attempt++) {
-        unsigned leader = raft_fixture_leader_index(&h->f);
-        if (leader >= h->n) {
-            assert_true(raft_fixture_step_until_has_leader(&h->f, 10000));
-            leader = raft_fixture_leader_index(&h->f);
-        }
-        assert_int_equal(h_submit(h, leader, type, w->p, w->len, &o), SL_OK);
-        h_flush(h, leader);
-        assert_true(h_step_until_done(h, &o, 1, 10000));
-        if (o.status == SL_OK) {
-            sl_wbuf_free(w);
-            return o.res;
-        }
-    }
-    fail_msg("command never committed");
-    return o.res;
-}
-
 static void ok(struct sl_result r)
 {
     assert_int_equal(r.status, 0);
@@ -59,24 +38,24 @@ static void setup_topology(struct harness *h)
     struct sl_kv qfifo = {"FifoQueue", "true"};
     struct sl_kv fifo[2] = {{"ContentBasedDeduplication", "true"}, {"FifoTopic", "true"}};
     sl_sqs_cmd_create(&w, ACCOUNT, "us-east-1", "out.fifo", &qfifo, 1, NULL, 0, secret);
-    ok(run(h, SL_SQS_CMD(SL_SQS_CREATE_QUEUE), &w));
+    ok(h_run(h, SL_SQS_CMD(SL_SQS_CREATE_QUEUE), &w));
     sl_sqs_cmd_create(&w, ACCOUNT, "us-east-1", "copy", NULL, 0, NULL, 0, secret);
-    ok(run(h, SL_SQS_CMD(SL_SQS_CREATE_QUEUE), &w));
+    ok(h_run(h, SL_SQS_CMD(SL_SQS_CREATE_QUEUE), &w));
     sl_sns_cmd_create_topic(&w, ACCOUNT, "us-east-1", "events.fifo", fifo, 2, NULL, 0, "");
-    ok(run(h, SL_SNS_CMD(SL_SNS_CREATE_TOPIC), &w));
+    ok(h_run(h, SL_SNS_CMD(SL_SNS_CREATE_TOPIC), &w));
     struct sl_kv raw = {"RawMessageDelivery", "true"};
     struct sl_sns_subscribe s = {.topic_arn = TOPIC, .id = "sub-fifo", .owner = ACCOUNT,
                                  .protocol = "sqs",
                                  .endpoint = "arn:aws:sqs:us-east-1:000000000000:out.fifo",
                                  .token = "", .base_url = BASE};
     sl_sns_cmd_subscribe(&w, &s);
-    ok(run(h, SL_SNS_CMD(SL_SNS_SUBSCRIBE), &w));
+    ok(h_run(h, SL_SNS_CMD(SL_SNS_SUBSCRIBE), &w));
     s.id = "sub-copy";
     s.endpoint = "arn:aws:sqs:us-east-1:000000000000:copy";
     s.attrs = &raw;
     s.n_attrs = 1;
     sl_sns_cmd_subscribe(&w, &s);
-    ok(run(h, SL_SNS_CMD(SL_SNS_SUBSCRIBE), &w));
+    ok(h_run(h, SL_SNS_CMD(SL_SNS_SUBSCRIBE), &w));
 }
 
 /* Publishes n messages (batches of 10) in group g: bodies "g-<from+i>";
@@ -96,7 +75,7 @@ static void publish_n(struct harness *h, const char *g, unsigned from, unsigned 
         }
         struct sl_wbuf w = {0};
         sl_sns_cmd_publish(&w, TOPIC, BASE, m, k);
-        struct sl_result r = run(h, SL_SNS_CMD(SL_SNS_PUBLISH), &w);
+        struct sl_result r = h_run(h, SL_SNS_CMD(SL_SNS_PUBLISH), &w);
         struct sl_sns_published p[10];
         struct sl_sns_wake wk[4];
         unsigned np, nw;
@@ -141,7 +120,7 @@ static void test_fan_out_survives_leader_changes_and_snapshots(void **state)
     struct sl_wbuf w = {0};
     uint16_t type;
     assert_int_equal(sl_sns_sign_advance(h.nodes[0].store, 0, &type, &w), SL_OK);
-    ok(run(&h, type, &w));
+    ok(h_run(&h, type, &w));
     setup_topology(&h);
     publish_n(&h, "a", 0, 20, true);
     /* Another leader continues the same sequence and dedup window. */
@@ -217,7 +196,7 @@ static struct sl_result topic_cmd(struct harness *h, uint8_t op, const char *arn
     if (b != NULL) {
         sl_wbuf_str(&w, b);
     }
-    return run(h, SL_SNS_CMD(op), &w);
+    return h_run(h, SL_SNS_CMD(op), &w);
 }
 
 /* Every topic and subscription change (attributes, tags, permissions, data
@@ -233,7 +212,7 @@ static void test_topic_lifecycle_replicates(void **state)
     struct sl_wbuf w = {0};
     struct sl_kv tag = {"team", "a"};
     sl_sns_cmd_create_topic(&w, ACCOUNT, "us-east-1", "life", NULL, 0, &tag, 1, "");
-    ok(run(&h, SL_SNS_CMD(SL_SNS_CREATE_TOPIC), &w));
+    ok(h_run(&h, SL_SNS_CMD(SL_SNS_CREATE_TOPIC), &w));
     ok(topic_cmd(&h, SL_SNS_SET_TOPIC_ATTRIBUTE, t, "DisplayName", "Life"));
     ok(topic_cmd(&h, SL_SNS_PUT_DATA_PROTECTION, t, "{\"Statement\":[]}", NULL));
     sl_wbuf_str(&w, t);
@@ -242,24 +221,24 @@ static void test_topic_lifecycle_replicates(void **state)
     sl_wbuf_str(&w, "111111111111");
     sl_wbuf_u32(&w, 1);
     sl_wbuf_str(&w, "Publish");
-    ok(run(&h, SL_SNS_CMD(SL_SNS_ADD_PERMISSION), &w));
+    ok(h_run(&h, SL_SNS_CMD(SL_SNS_ADD_PERMISSION), &w));
     struct sl_sns_subscribe s = {.topic_arn = t, .id = "hook", .owner = ACCOUNT,
                                  .protocol = "https", .endpoint = "https://example.com/h",
                                  .token = "tok-1", .base_url = BASE};
     sl_sns_cmd_subscribe(&w, &s);
-    ok(run(&h, SL_SNS_CMD(SL_SNS_SUBSCRIBE), &w));
+    ok(h_run(&h, SL_SNS_CMD(SL_SNS_SUBSCRIBE), &w));
     s.id = "mail";
     s.protocol = "email";
     s.endpoint = "a@example.com";
     s.token = "tok-2";
     sl_sns_cmd_subscribe(&w, &s);
-    ok(run(&h, SL_SNS_CMD(SL_SNS_SUBSCRIBE), &w));
+    ok(h_run(&h, SL_SNS_CMD(SL_SNS_SUBSCRIBE), &w));
     raft_fixture_depose(&h.f);
     raft_fixture_elect(&h.f, 0);
     sl_wbuf_str(&w, t);
     sl_wbuf_str(&w, "tok-1");
     sl_wbuf_u8(&w, 1);
-    ok(run(&h, SL_SNS_CMD(SL_SNS_CONFIRM), &w));
+    ok(h_run(&h, SL_SNS_CMD(SL_SNS_CONFIRM), &w));
     raft_fixture_kill(&h.f, 1);
     ok(topic_cmd(&h, SL_SNS_SET_SUB_ATTRIBUTE, "arn:aws:sns:us-east-1:000000000000:life:hook",
                  "FilterPolicy", "{\"k\":[\"v\"]}"));
@@ -267,9 +246,9 @@ static void test_topic_lifecycle_replicates(void **state)
                  NULL));
     sl_wbuf_str(&w, t);
     sl_sns_cmd_kvs(&w, &(struct sl_kv){"team", ""}, 1);
-    ok(run(&h, SL_SNS_CMD(SL_SNS_UNTAG), &w));
+    ok(h_run(&h, SL_SNS_CMD(SL_SNS_UNTAG), &w));
     sl_sns_cmd_create_topic(&w, ACCOUNT, "us-east-1", "gone", NULL, 0, NULL, 0, "");
-    ok(run(&h, SL_SNS_CMD(SL_SNS_CREATE_TOPIC), &w));
+    ok(h_run(&h, SL_SNS_CMD(SL_SNS_CREATE_TOPIC), &w));
     for (int i = 0; i < 10; i++) { /* enough entries for a snapshot */
         ok(topic_cmd(&h, SL_SNS_SET_TOPIC_ATTRIBUTE, t, "SignatureVersion", i % 2 ? "1" : "2"));
     }
@@ -320,7 +299,7 @@ static struct sl_result mobile(struct harness *h, uint8_t action, const char *a,
     if (kv != NULL) {
         sl_sns_cmd_kvs(&w, kv, n);
     }
-    return run(h, SL_SNS_CMD(SL_SNS_MOBILE), &w);
+    return h_run(h, SL_SNS_CMD(SL_SNS_MOBILE), &w);
 }
 
 /* Platform applications, endpoints and the SMS sandbox are the same on

@@ -19,23 +19,7 @@
 
 static struct sl_result run(struct harness *h, unsigned op, struct sl_wbuf *w)
 {
-    struct h_outcome o;
-    for (int attempt = 0; attempt < 5; attempt++) {
-        unsigned leader = raft_fixture_leader_index(&h->f);
-        if (leader >= h->n) {
-            assert_true(raft_fixture_step_until_has_leader(&h->f, 10000));
-            leader = raft_fixture_leader_index(&h->f);
-        }
-        assert_int_equal(h_submit(h, leader, SL_SQS_CMD(op), w->p, w->len, &o), SL_OK);
-        h_flush(h, leader);
-        assert_true(h_step_until_done(h, &o, 1, 10000));
-        if (o.status == SL_OK) {
-            sl_wbuf_free(w);
-            return o.res;
-        }
-    }
-    fail_msg("command never committed");
-    return o.res;
+    return h_run(h, SL_SQS_CMD(op), w);
 }
 
 static void create(struct harness *h, const char *name)
