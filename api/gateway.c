@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "raft/node.h"
+#include "src/clock.h"
 #include "src/err.h"
 #include "src/uuid.h"
 #include "src/log.h"
@@ -115,13 +116,6 @@ struct pending {
     char request_id[40];
 };
 
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static void record(struct sl_gateway *g, const char *service, const char *operation, int status,
                    uint64_t ns)
 {
@@ -181,7 +175,7 @@ static void respond(struct sl_http_exchange *x, sl_aws_response *resp)
 static void done(void *data, sl_aws_response *resp)
 {
     struct pending *p = data;
-    uint64_t ns = mono_ns() - p->start_ns;
+    uint64_t ns = sl_mono_ns() - p->start_ns;
     record(p->g, resp->service, resp->operation, resp->status, ns);
     sl_log(SL_LOG_INFO, "access service=%s op=%s status=%d ms=%.3f forwarded=0 request=%s",
            resp->service ? resp->service : "-", resp->operation ? resp->operation : "-",
@@ -258,7 +252,7 @@ static void serve(struct sl_gateway *g, struct sl_http_exchange *x,
     }
     p->x = x;
     p->g = g;
-    p->start_ns = mono_ns();
+    p->start_ns = sl_mono_ns();
     snprintf(p->request_id, sizeof p->request_id, "%s", id->request_id);
     sl_aws_ctx ctx = {.account_id = id->account,
                       .region = id->region,

@@ -4,19 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "raft/proposer.h"
+#include "src/clock.h"
 #include "src/codec.h"
 #include "src/err.h"
 #include "storage/keys.h"
-
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static void glue_log(struct sl_raft_fsm *g, int level, const char *msg)
 {
@@ -39,9 +32,9 @@ static int glue_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void 
     }
     g->log_bytes += buf->len;
     g->log_entries++;
-    uint64_t t0 = mono_ns();
+    uint64_t t0 = sl_mono_ns();
     int rv = sl_fsm_apply(g->state, index, buf->base, buf->len, out, &skipped);
-    uint64_t dt = mono_ns() - t0;
+    uint64_t dt = sl_mono_ns() - t0;
     g->apply_ns_total += dt;
     if (g->on_apply_ns != NULL && !skipped) {
         g->on_apply_ns(g->on_apply_data, dt);
@@ -92,7 +85,7 @@ static int glue_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[], unsig
     struct sl_raft_fsm *g = fsm->data;
     uint8_t *data;
     size_t len;
-    uint64_t t0 = mono_ns();
+    uint64_t t0 = sl_mono_ns();
     int rv = sl_fsm_snapshot(g->state, &data, &len);
     if (rv != SL_OK) {
         glue_log(g, 1, g->state->errmsg);
@@ -109,7 +102,7 @@ static int glue_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[], unsig
     g->snapshots_taken++;
     g->last_snapshot_bytes = len;
     g->last_snapshot_index = raft_commit_index(g->raft);
-    g->last_snapshot_us = (mono_ns() - t0) / 1000;
+    g->last_snapshot_us = (sl_mono_ns() - t0) / 1000;
     set_cadence(g, len);
     char msg[160];
     snprintf(msg, sizeof msg, "snapshot at index %llu: %zu bytes in %.1f ms; next after %u entries",

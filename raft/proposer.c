@@ -2,8 +2,8 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "src/clock.h"
 #include "src/codec.h"
 #include "src/err.h"
 
@@ -26,27 +26,16 @@ struct sl_batch {
     struct sl_batch *next;
 };
 
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static uint64_t wall_clock_ms(void *data)
 {
     (void)data;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    return sl_wall_ms();
 }
 
 static uint64_t mono_clock_ms(void *data)
 {
     (void)data;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    return sl_mono_ns() / 1000000;
 }
 
 void sl_proposer_config_defaults(struct sl_proposer_config *c)
@@ -112,7 +101,7 @@ static struct sl_batch *batch_new(struct sl_proposer *p, size_t need)
 {
     struct sl_batch *b = calloc(1, sizeof *b);
     if (b != NULL) {
-        b->opened_ns = mono_ns();
+        b->opened_ns = sl_mono_ns();
     }
     if (b == NULL) {
         return NULL;
@@ -243,7 +232,7 @@ static void apply_cb(struct raft_apply *req, int status, void *result)
     struct sl_proposer *p = b->p;
     (void)result;
     unlink_inflight(p, b);
-    sl_histogram_observe_ns(&p->commit_hist, mono_ns() - b->proposed_ns);
+    sl_histogram_observe_ns(&p->commit_hist, sl_mono_ns() - b->proposed_ns);
     if (status == 0 && b->claimed && b->results.n == b->n) {
         for (uint32_t i = 0; i < b->n; i++) {
             struct sl_result *r = &b->results.r[i];
@@ -294,7 +283,7 @@ static void propose(struct sl_proposer *p, struct sl_batch *b)
         return;
     }
     b->buf = NULL; /* raft owns it now */
-    b->proposed_ns = mono_ns();
+    b->proposed_ns = sl_mono_ns();
     sl_histogram_observe_ns(&p->wait_hist, b->proposed_ns - b->opened_ns);
     b->next = p->inflight;
     p->inflight = b;

@@ -4,9 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "raft/node.h"
+#include "src/clock.h"
 #include "src/err.h"
 #include "src/log.h"
 #include "src/outbox/internal.h"
@@ -43,20 +43,6 @@ struct sock {
     curl_socket_t fd;
     struct sl_effector *e;
 };
-
-static uint64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 void sl_effector_config_defaults(struct sl_effector_config *c)
 {
@@ -187,7 +173,7 @@ static void report(struct transfer *t, enum sl_outbox_result result, const char 
     struct sl_effector *e = t->e;
     struct ref_stats *s = result == SL_OUTBOX_ABANDONED ? NULL : stats_for(e, t->ref, t->owner);
     if (s != NULL) {
-        sl_histogram_observe_ns(&s->latency, mono_ns() - t->started_ns);
+        sl_histogram_observe_ns(&s->latency, sl_mono_ns() - t->started_ns);
         if (result == SL_OUTBOX_DELIVERED) {
             s->delivered++;
         } else if (result == SL_OUTBOX_RETRYABLE) {
@@ -247,7 +233,7 @@ static void start(struct sl_effector *e, const struct sl_outbox_item *it, const 
     t->id = it->id;
     t->attempt = it->attempt;
     t->owner = it->owner;
-    t->started_ns = mono_ns();
+    t->started_ns = sl_mono_ns();
     t->next = e->inflight;
     if (e->inflight != NULL) {
         e->inflight->prev = t;
@@ -473,7 +459,7 @@ void sl_effector_kick(struct sl_effector *e)
         abort_unreported(e);
         return;
     }
-    uint64_t now = wall_ms();
+    uint64_t now = sl_wall_ms();
     /* Under load every applied entry kicks; walking costs seeks. */
     if (now < e->last_look + LOOK_INTERVAL_MS) {
         /* Look again at the end of the interval: what just applied may be

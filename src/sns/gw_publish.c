@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "api/aws/model.h"
 #include "raft/node.h"
+#include "src/clock.h"
 #include "src/err.h"
 #include "src/sns/commands.h"
 #include "src/sns/gw_internal.h"
@@ -299,13 +299,6 @@ static void batch_free(struct sns_op *op)
     free(b);
 }
 
-static uint64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* Signs the Notification of o's variants with the cluster key, here on the
  * leader, so that apply (which runs on every node) only builds JSON. The
  * signature covers Message, MessageId, Subject, Timestamp, TopicArn and
@@ -449,7 +442,7 @@ static void propose_batch(struct sns_op *op, const char *topic)
     sns_base_url(op->ctx, base, sizeof base);
     for (unsigned i = 0; i < b->n_sent; i++) {
         struct outgoing *o = &b->e[b->sent[i]];
-        o->timestamp_ms = wall_ms();
+        o->timestamp_ms = sl_wall_ms();
         if (sign) {
             sign_entry(store, &t, base, o);
         }

@@ -4,8 +4,8 @@
  * does a bounded batch of each kind. */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "src/clock.h"
 #include "src/err.h"
 #include "src/sqs/internal.h"
 #include "src/sqs/keys.h"
@@ -67,13 +67,6 @@ static void floors_save(struct sl_txn *t, const struct floors *f)
     sl_txn_put(t, k.buf, k.len, v, 16);
 }
 
-static uint64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* The time of the first key of space in [floor, until], or UINT64_MAX. */
 static uint64_t first_due(struct sl_store *s, uint8_t space, uint64_t floor, uint64_t until)
 {
@@ -118,7 +111,7 @@ int sqs_next_due(struct sl_store *s, uint64_t *due)
     int rv = sl_store_get(s, k.buf, k.len, &v, &len);
     floors_decode(v, rv == SL_OK ? len : 0, &f);
     free(v);
-    uint64_t until = wall_ms() + EXPIRY_LOOK_MS;
+    uint64_t until = sl_wall_ms() + EXPIRY_LOOK_MS;
     uint64_t e = first_due(s, SQS_KS_EXPIRE, f.expire, until);
     uint64_t d = first_due(s, SQS_KS_DEDUP_EXP, f.dedup, until);
     best = e < best ? e : best;

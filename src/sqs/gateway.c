@@ -7,10 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "api/aws/model.h"
 #include "raft/node.h"
+#include "src/clock.h"
 #include "src/err.h"
 #include "src/sqs/commands.h"
 #include "src/sqs/gw_internal.h"
@@ -146,13 +146,6 @@ void sqs_fail_result(struct sqs_op *op, const struct sl_result *res)
     sqs_fail(op, code, "%s", message ? message : "");
     free(code);
     free(message);
-}
-
-uint64_t sqs_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 char *sqs_queue_url(const sl_aws_ctx *ctx, const char *account, const char *name)

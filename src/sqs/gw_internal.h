@@ -70,7 +70,6 @@ void sqs_propose(struct sqs_op *op, struct sl_wbuf *w);
 void sqs_read(struct sqs_op *op);
 
 /* The leader's wall clock, ms: what the FSM clock will read next. */
-uint64_t sqs_now_ms(void);
 
 /* Integer member: false (op answered) when present but out of range. */
 bool sqs_int_arg(struct sqs_op *op, const char *member, long long min, long long max,

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "raft/node.h"
+#include "src/clock.h"
 #include "src/err.h"
 #include "src/uuid.h"
 #include "src/sqs/commands.h"
@@ -489,7 +490,7 @@ static void polls_timer(uv_timer_t *t);
 
 static void arm_timer(struct sl_sqs_gw *gw)
 {
-    uint64_t wake = UINT64_MAX, now = sqs_now_ms();
+    uint64_t wake = UINT64_MAX, now = sl_wall_ms();
     for (struct sqs_poll *p = gw->polls; p != NULL; p = p->next) {
         if (!p->busy && p->wake_at < wake) {
             wake = p->wake_at;
@@ -597,7 +598,7 @@ static void receive_done(struct sqs_op *op, struct sl_result *res)
         sqs_fail(op, "InternalError", "malformed receive result");
         return;
     }
-    uint64_t now = sqs_now_ms();
+    uint64_t now = sl_wall_ms();
     if (n == 0 && now < p->deadline && !op->gw->closing) {
         /* Park: wake at the deadline or when the queue's next waiting
          * message falls due, whichever is first. */
@@ -646,7 +647,7 @@ static void receive_propose(struct sqs_poll *p)
 static void polls_timer(uv_timer_t *t)
 {
     struct sl_sqs_gw *gw = t->data;
-    uint64_t now = sqs_now_ms();
+    uint64_t now = sl_wall_ms();
     for (struct sqs_poll *p = gw->polls, *next; p != NULL; p = next) {
         next = p->next;
         if (!p->busy && p->wake_at <= now) {
@@ -733,7 +734,7 @@ void sqs_gw_receive_message(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *in
     p->max = (uint32_t)max;
     p->has_vt = has_vt;
     p->vt = (uint32_t)vt;
-    p->deadline = sqs_now_ms() + (uint64_t)wait * 1000;
+    p->deadline = sl_wall_ms() + (uint64_t)wait * 1000;
     p->next = op->gw->polls;
     op->gw->polls = p;
     op->extra = p;

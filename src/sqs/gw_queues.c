@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "raft/node.h"
+#include "src/clock.h"
 #include "src/err.h"
 #include "src/sqs/commands.h"
 #include "src/sqs/gw_internal.h"
@@ -483,7 +484,7 @@ static void attributes_read(struct sqs_op *op)
         sqs_fail(op, "QueueDoesNotExist", "The specified queue does not exist.");
         return;
     }
-    sl_sqs_counts(op->gw->node->store, &q, sqs_now_ms(), &c);
+    sl_sqs_counts(op->gw->node->store, &q, sl_wall_ms(), &c);
     json_t *names = json_object_get(op->input, "AttributeNames");
     json_t *out = json_object();
     size_t i;

@@ -864,15 +864,19 @@ int main(int argc, char **argv)
         if (t >= hard_end) {
             break;
         }
-        int timeout = 50;
+        /* Sleep to the next due start with a nanosecond timeout: at a few
+         * thousand starts per second a millisecond timeout rounds to 0 and
+         * the generator would spin, taking a core from the servers. */
+        int64_t wait_ns = 50000000;
         if (running && cfg.rate > 0) {
             int64_t d = (int64_t)(next_sched - now_ns());
-            timeout = d <= 0 ? 0 : (int)(d / 1000000);
+            wait_ns = d <= 0 ? 0 : d;
         } else if (running) {
-            int64_t d = (int64_t)(t_end - now_ns()) / 1000000 + 1;
-            timeout = d < 50 ? (int)d : 50;
+            int64_t d = (int64_t)(t_end - now_ns()) + 1000000;
+            wait_ns = d < wait_ns ? d : wait_ns;
         }
-        int n = epoll_wait(epfd, evs, 256, timeout);
+        struct timespec ts = {(time_t)(wait_ns / 1000000000), (long)(wait_ns % 1000000000)};
+        int n = epoll_pwait2(epfd, evs, 256, &ts, NULL);
         for (int i = 0; i < n; i++) {
             struct conn *c = evs[i].data.ptr;
             if (c->fd < 0) {
