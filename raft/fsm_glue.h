@@ -3,7 +3,10 @@
  * libraft's apply callback does not pass the entry index; during apply it is
  * raft_last_applied() + 1 (libraft 0.22.1 sets last_applied after the
  * callback returns, and barriers and configuration entries advance it too).
- * The glue asserts that indexes only grow. */
+ * The glue asserts that indexes only grow.
+ *
+ * Its snapshots are promises (raft/snapio.h): libraft must be given a
+ * sl_snapio around its io, which has the state serialized off the loop. */
 #ifndef SL_FSM_GLUE_H
 #define SL_FSM_GLUE_H
 
@@ -36,6 +39,7 @@ struct sl_raft_fsm {
     uint64_t snapshots_skipped;
     uint64_t last_snapshot_bytes;
     uint64_t last_snapshot_us;    /* time the last snapshot held the event loop */
+    uint64_t last_snapshot_dump_us; /* time its serialization took, off the loop */
     uint64_t last_snapshot_index; /* raft index of the last snapshot taken or installed */
     void (*on_apply_ns)(void *data, uint64_t ns); /* latency sink, may be NULL */
     void *on_apply_data;

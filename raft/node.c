@@ -164,6 +164,13 @@ int sl_node_start(struct sl_node *n, uv_loop_t *loop, const struct sl_node_confi
         rv = SL_EIO;
         goto err_after_transport;
     }
+    n->snap_exec = (struct sl_snapio_executor){.submit = sl_snapio_uv_submit, .loop = loop};
+    rv = sl_snapio_init(&n->snapio, &n->io, &n->snap_exec);
+    if (rv != 0) {
+        snprintf(n->errmsg, sizeof n->errmsg, "raft io: %s", raft_strerror(rv));
+        rv = SL_EIO;
+        goto err_after_io;
+    }
     rv = raft_init(&n->raft, &n->io, &n->glue.fsm, c->id, c->raft_addr);
     if (rv != 0) {
         snprintf(n->errmsg, sizeof n->errmsg, "raft init: %s", raft_errmsg(&n->raft));

@@ -14,6 +14,7 @@
 #include "raft/fsm_glue.h"
 #include "raft/proposer.h"
 #include "raft/reads.h"
+#include "raft/snapio.h"
 #include "raft/timers.h"
 #include "raft/transport.h"
 #include "src/fsm.h"
@@ -57,6 +58,8 @@ struct sl_node {
     struct sl_node_config cfg;
     struct sl_transport transport;
     struct raft_io io;
+    struct sl_snapio snapio;        /* wraps io: snapshots off the loop */
+    struct sl_snapio_executor snap_exec;
     struct raft raft;
     struct sl_store *store;
     struct sl_fsm fsm;

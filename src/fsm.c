@@ -296,18 +296,33 @@ out:
     return rv;
 }
 
-int sl_fsm_snapshot(struct sl_fsm *f, uint8_t **buf, size_t *len)
+int sl_fsm_snapshot_begin(struct sl_fsm *f, struct sl_store_dump **out)
 {
     /* libraft truncates its log once this snapshot is on disk, and at start
      * restores it when the state on disk is older; the flush only spares
      * that restore, so it must not hold the event loop up. */
     int rv = sl_store_flush_start(f->store);
     if (rv == SL_OK) {
-        rv = sl_store_dump(f->store, f->applied, buf, len);
+        rv = sl_store_dump_begin(f->store, f->applied, out);
     }
     if (rv != SL_OK) {
         snprintf(f->errmsg, sizeof f->errmsg, "snapshot: %s", sl_store_errmsg(f->store));
     }
+    return rv;
+}
+
+int sl_fsm_snapshot(struct sl_fsm *f, uint8_t **buf, size_t *len)
+{
+    struct sl_store_dump *d;
+    int rv = sl_fsm_snapshot_begin(f, &d);
+    if (rv != SL_OK) {
+        return rv;
+    }
+    rv = sl_store_dump_run(d, buf, len);
+    if (rv != SL_OK) {
+        snprintf(f->errmsg, sizeof f->errmsg, "snapshot: %s", sl_store_dump_errmsg(d));
+    }
+    sl_store_dump_end(d);
     return rv;
 }
 

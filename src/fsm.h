@@ -24,6 +24,7 @@
 #define SL_META_VERSION 2
 
 struct sl_store;
+struct sl_store_dump;
 
 struct sl_fsm {
     struct sl_store *store; /* not owned */
@@ -58,8 +59,11 @@ int sl_fsm_apply(struct sl_fsm *f, uint64_t index, const void *buf, size_t len,
 
 void sl_entry_results_free(struct sl_entry_results *r);
 
-/* Serializes the state (malloc'd, caller frees) and starts flushing it to
- * disk. */
+/* Fixes a view of the state as applied so far and starts flushing it to
+ * disk; the view is serialized by sl_store_dump_run (off the loop if the
+ * caller likes) and released by sl_store_dump_end (store.h). */
+int sl_fsm_snapshot_begin(struct sl_fsm *f, struct sl_store_dump **out);
+/* The same, serialized at once (malloc'd, caller frees). */
 int sl_fsm_snapshot(struct sl_fsm *f, uint8_t **buf, size_t *len);
 
 /* Installs a snapshot unless the local state is already at or past it (same

@@ -6,6 +6,7 @@
  *   SHA-256 of everything before it (32 bytes)
  */
 #include <openssl/evp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,7 +48,13 @@ static void sha256(const uint8_t *p, size_t len, uint8_t out[32])
     EVP_Digest(p, len, out, &n, EVP_sha256(), NULL);
 }
 
-/* Iterates one consistent view (a RocksDB snapshot). */
+struct sl_store_dump {
+    struct sl_iter *it; /* one consistent view (a RocksDB snapshot) */
+    uint64_t tag;
+    char errmsg[256];
+};
+
+/* Iterates one consistent view (a RocksDB snapshot), from the first key. */
 static struct sl_iter *snapshot_iter(struct sl_store *s)
 {
     struct sl_iter *it = calloc(1, sizeof *it);
@@ -64,14 +71,26 @@ static struct sl_iter *snapshot_iter(struct sl_store *s)
     return it;
 }
 
-int sl_store_dump(struct sl_store *s, uint64_t tag, uint8_t **out, size_t *out_len)
+int sl_store_dump_begin(struct sl_store *s, uint64_t tag, struct sl_store_dump **out)
+{
+    struct sl_store_dump *d = calloc(1, sizeof *d);
+    if (d == NULL || (d->it = snapshot_iter(s)) == NULL) {
+        free(d);
+        snprintf(s->errmsg, sizeof s->errmsg, "dump: out of memory");
+        return SL_ENOMEM;
+    }
+    d->tag = tag;
+    *out = d;
+    return SL_OK;
+}
+
+int sl_store_dump_run(struct sl_store_dump *d, uint8_t **out, size_t *out_len)
 {
     struct growbuf b = {0};
     uint64_t count = 0;
-    int rv = SL_ENOMEM;
-    struct sl_iter *it = snapshot_iter(s);
-    if (it == NULL || grow(&b, DUMP_HEADER) != SL_OK) {
-        goto err;
+    struct sl_iter *it = d->it;
+    if (grow(&b, DUMP_HEADER) != SL_OK) {
+        goto err_nomem;
     }
     b.len = DUMP_HEADER;
     for (; sl_iter_valid(it); sl_iter_next(it)) {
@@ -79,7 +98,7 @@ int sl_store_dump(struct sl_store *s, uint64_t tag, uint8_t **out, size_t *out_l
         const uint8_t *k = sl_iter_key(it, &kl);
         const uint8_t *v = sl_iter_value(it, &vl);
         if (grow(&b, 8 + kl + vl) != SL_OK) {
-            goto err;
+            goto err_nomem;
         }
         sl_put_u32(b.p + b.len, (uint32_t)kl);
         memcpy(b.p + b.len + 4, k, kl);
@@ -92,26 +111,55 @@ int sl_store_dump(struct sl_store *s, uint64_t tag, uint8_t **out, size_t *out_l
     char *err = NULL;
     rocksdb_iter_get_error(it->it, &err);
     if (err != NULL) {
-        rv = sl_store_fail(s, "dump", err);
-        goto err;
+        snprintf(d->errmsg, sizeof d->errmsg, "dump: %s", err);
+        free(err);
+        free(b.p);
+        return SL_EIO;
     }
     if (grow(&b, DUMP_TRAILER) != SL_OK) {
-        goto err;
+        goto err_nomem;
     }
     memcpy(b.p, DUMP_MAGIC, 8);
     sl_put_u32(b.p + 8, DUMP_FORMAT);
-    sl_put_u64(b.p + 12, tag);
+    sl_put_u64(b.p + 12, d->tag);
     sl_put_u64(b.p + 20, count);
     sha256(b.p, b.len, b.p + b.len);
     b.len += DUMP_TRAILER;
-    sl_iter_free(it);
     *out = b.p;
     *out_len = b.len;
     return SL_OK;
 
-err:
-    sl_iter_free(it);
+err_nomem:
+    snprintf(d->errmsg, sizeof d->errmsg, "dump: out of memory");
     free(b.p);
+    return SL_ENOMEM;
+}
+
+const char *sl_store_dump_errmsg(const struct sl_store_dump *d)
+{
+    return d->errmsg;
+}
+
+void sl_store_dump_end(struct sl_store_dump *d)
+{
+    if (d != NULL) {
+        sl_iter_free(d->it);
+        free(d);
+    }
+}
+
+int sl_store_dump(struct sl_store *s, uint64_t tag, uint8_t **out, size_t *out_len)
+{
+    struct sl_store_dump *d;
+    int rv = sl_store_dump_begin(s, tag, &d);
+    if (rv != SL_OK) {
+        return rv;
+    }
+    rv = sl_store_dump_run(d, out, out_len);
+    if (rv != SL_OK) {
+        snprintf(s->errmsg, sizeof s->errmsg, "%s", d->errmsg);
+    }
+    sl_store_dump_end(d);
     return rv;
 }
 

@@ -12,7 +12,8 @@
  * so far durable (at shutdown); sl_store_flush_start() only schedules that
  * flush (at snapshots: libraft keeps the snapshot it just wrote, and a node
  * whose state on disk is older restores from it).
- * All functions run on the owner's thread; none is thread-safe. */
+ * All functions run on the owner's thread and none is thread-safe, except
+ * sl_store_dump_run (below). */
 #ifndef SL_STORE_H
 #define SL_STORE_H
 
@@ -45,6 +46,16 @@ uint64_t sl_store_property(struct sl_store *s, const char *name);
  * buffer owned by the caller. tag is stored in the header (the FSM stores its
  * applied index there) and can be read back with sl_store_dump_tag(). */
 int sl_store_dump(struct sl_store *s, uint64_t tag, uint8_t **out, size_t *out_len);
+/* The same dump in three steps, so that the long one runs off the owner's
+ * thread while the owner keeps writing: begin fixes the view (owner's thread,
+ * cheap); run serializes it (any one thread, once; *out as above; on failure
+ * sl_store_dump_errmsg says why); end releases the view (owner's thread,
+ * after run has returned, before sl_store_close or sl_store_replace). */
+struct sl_store_dump;
+int sl_store_dump_begin(struct sl_store *s, uint64_t tag, struct sl_store_dump **out);
+int sl_store_dump_run(struct sl_store_dump *d, uint8_t **out, size_t *out_len);
+const char *sl_store_dump_errmsg(const struct sl_store_dump *d);
+void sl_store_dump_end(struct sl_store_dump *d);
 /* Checks a dump's framing and checksum and returns its tag. */
 int sl_store_dump_tag(const uint8_t *buf, size_t len, uint64_t *tag);
 /* Replaces the whole state with a dump, atomically (see above). */

@@ -43,6 +43,29 @@ static void rm_rf(const char *dir)
     assert_int_equal(system(cmd), 0);
 }
 
+static int exec_submit(struct sl_snapio_executor *e, struct sl_snapio_task *t)
+{
+    struct h_node *node = (struct h_node *)((char *)e - offsetof(struct h_node, exec));
+    if (node->defer) {
+        assert_true(node->n_deferred < sizeof node->deferred / sizeof node->deferred[0]);
+        node->deferred[node->n_deferred++] = t;
+        return 0;
+    }
+    t->work(t);
+    t->after(t);
+    return 0;
+}
+
+void h_snapshots_run(struct harness *h, unsigned i)
+{
+    struct h_node *node = &h->nodes[i];
+    for (unsigned k = 0; k < node->n_deferred; k++) {
+        node->deferred[k]->work(node->deferred[k]);
+        node->deferred[k]->after(node->deferred[k]);
+    }
+    node->n_deferred = 0;
+}
+
 void h_setup(struct harness *h, unsigned n, unsigned snapshot_threshold, unsigned trailing)
 {
     char err[256];
@@ -59,6 +82,8 @@ void h_setup(struct harness *h, unsigned n, unsigned snapshot_threshold, unsigne
         sl_raft_fsm_init(&node->glue, &node->fsm);
         assert_int_equal(raft_fixture_grow(&h->f, &node->glue.fsm), 0);
         struct raft *r = raft_fixture_get(&h->f, i);
+        node->exec.submit = exec_submit;
+        assert_int_equal(sl_snapio_init(&node->snapio, r->io, &node->exec), 0);
         node->glue.raft = r;
         if (getenv("SL_TEST_TRACE") == NULL) {
             r->tracer = &quiet_tracer;
@@ -85,6 +110,9 @@ void h_setup(struct harness *h, unsigned n, unsigned snapshot_threshold, unsigne
 
 void h_teardown(struct harness *h)
 {
+    for (unsigned i = 0; i < h->n; i++) {
+        h_snapshots_run(h, i);
+    }
     raft_fixture_close(&h->f);
     for (unsigned i = 0; i < h->n; i++) {
         sl_store_close(h->nodes[i].store);

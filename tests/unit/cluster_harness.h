@@ -11,6 +11,7 @@
 
 #include "raft/fsm_glue.h"
 #include "raft/proposer.h"
+#include "raft/snapio.h"
 #include "src/fsm.h"
 #include "storage/store.h"
 
@@ -25,6 +26,13 @@ struct h_node {
     struct sl_raft_fsm glue;
     struct sl_proposer proposer;
     int64_t clock_skew_ms; /* added to fixture time when this node stamps */
+    /* Snapshots are produced at once unless defer is set; then they wait in
+     * deferred until h_snapshots_run. */
+    struct sl_snapio snapio;
+    struct sl_snapio_executor exec;
+    bool defer;
+    struct sl_snapio_task *deferred[4];
+    unsigned n_deferred;
     struct harness *h;
 };
 
@@ -57,6 +65,9 @@ int h_put(struct harness *h, unsigned i, const uint8_t *request_id, const char *
 int h_submit(struct harness *h, unsigned i, uint16_t type, const void *payload, size_t len,
              struct h_outcome *out);
 void h_flush(struct harness *h, unsigned i);
+/* Produces node i's deferred snapshots now (their writes complete in later
+ * fixture steps). */
+void h_snapshots_run(struct harness *h, unsigned i);
 /* Proposes one command on the current leader (electing one if needed),
  * retrying up to 5 times across leader changes; frees w and returns the
  * result (the caller frees its data). Fails the test if it never commits. */

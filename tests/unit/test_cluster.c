@@ -198,6 +198,82 @@ static void test_install_snapshot(void **state)
     h_teardown(&h);
 }
 
+static void cut(struct harness *h, unsigned i, bool off)
+{
+    for (unsigned j = 0; j < h->n; j++) {
+        if (j != i) {
+            if (off) {
+                raft_fixture_saturate(&h->f, i, j);
+                raft_fixture_saturate(&h->f, j, i);
+            } else {
+                raft_fixture_desaturate(&h->f, i, j);
+                raft_fixture_desaturate(&h->f, j, i);
+            }
+        }
+    }
+}
+
+/* A snapshot's bytes are produced after the view is fixed, while the node
+ * goes on applying; an InstallSnapshot that reaches a node still writing its
+ * own snapshot waits until that write is done (libraft 0.22.1 dereferences
+ * NULL otherwise), then installs; every state agrees. */
+static void test_install_while_writing_own_snapshot(void **state)
+{
+    (void)state;
+    struct harness h;
+    struct h_outcome o[8];
+    uint64_t id = 1000;
+    h_setup(&h, 3, 8, 2);
+    raft_fixture_elect(&h.f, 0);
+    struct h_node *slow = &h.nodes[2];
+    slow->defer = true;
+    for (unsigned round = 0; round < 40 && slow->n_deferred == 0; round++, id += 8) {
+        put_many(&h, 0, o, 8, id);
+        assert_true(h_step_until_done(&h, o, 8, 5000));
+    }
+    assert_int_equal(slow->n_deferred, 1);
+    assert_true(sl_snapio_busy(&slow->snapio));
+    uint64_t fixed_at = raft_last_applied(slow->glue.raft);
+
+    /* It keeps applying while its snapshot waits. */
+    put_many(&h, 0, o, 8, id);
+    id += 8;
+    assert_true(h_step_until_done(&h, o, 8, 5000));
+    wait_all_applied(&h);
+    assert_true(raft_last_applied(slow->glue.raft) > fixed_at);
+    assert_int_equal(slow->glue.snapshots_taken, 0);
+
+    /* Cut off, it falls behind the others' truncated logs. */
+    cut(&h, 2, true);
+    for (unsigned round = 0; round < 12; round++, id += 8) {
+        put_many(&h, 0, o, 8, id);
+        assert_true(h_step_until_done(&h, o, 8, 5000));
+    }
+    assert_true(h.nodes[0].glue.snapshots_taken > 0);
+    cut(&h, 2, false);
+    for (unsigned ms = 0; ms < 60000 && slow->snapio.installs_held == 0; ms += 100) {
+        raft_fixture_step_until_elapsed(&h.f, 100);
+    }
+    assert_true(slow->snapio.installs_held > 0);
+    assert_int_equal(slow->glue.snapshots_restored, 0);
+
+    /* Its own snapshot completes first, then the held install applies. */
+    slow->defer = false;
+    h_snapshots_run(&h, 2);
+    assert_int_equal(slow->glue.snapshots_taken, 1);
+    assert_int_equal(slow->glue.last_snapshot_index, fixed_at);
+    for (unsigned ms = 0; ms < 60000 && slow->glue.snapshots_restored == 0; ms += 100) {
+        raft_fixture_step_until_elapsed(&h.f, 100);
+    }
+    assert_int_equal(slow->glue.snapshots_restored, 1);
+    wait_all_applied(&h);
+    h_assert_converged(&h);
+    uint64_t count;
+    assert_int_equal(sl_ping_count(slow->store, &count), SL_OK);
+    assert_int_equal(count, id - 1000);
+    h_teardown(&h);
+}
+
 /* The snapshot cadence follows the state's size: with the state growing,
  * snapshots get rarer instead of costing the whole state every few entries,
  * and the log between them stays under its byte bound. A node that missed
@@ -374,6 +450,7 @@ int main(void)
         cmocka_unit_test(test_leader_change_mid_proposal),
         cmocka_unit_test(test_partitioned_leader),
         cmocka_unit_test(test_install_snapshot),
+        cmocka_unit_test(test_install_while_writing_own_snapshot),
         cmocka_unit_test(test_snapshot_cadence_adapts),
         cmocka_unit_test(test_clock_never_goes_back),
         cmocka_unit_test(test_clock_jumps_are_bounded),

@@ -1,0 +1,95 @@
+/* A raft_io that takes snapshots off the event loop.
+ *
+ * libraft 0.22.1 asks the FSM for a snapshot's bytes on the loop thread (even
+ * through fsm version 3's snapshot_async), so serializing a large state stops
+ * the node: no heartbeats, no appends, no requests for as long as it takes.
+ * sl_snapio wraps the raft_io that libraft is given, in place (libraft reads
+ * fields such as capacity from the io it holds, so it must keep holding the
+ * real one). The FSM's snapshot()
+ * fixes a consistent view cheaply and returns a promise instead of bytes;
+ * when libraft hands that promise to snapshot_put, sl_snapio has the bytes
+ * produced on a worker (the executor) while the loop goes on, then writes
+ * them through the wrapped io and only then completes libraft's request.
+ * libraft sees a snapshot_put that took longer, which its design allows.
+ *
+ * It also keeps InstallSnapshot messages from libraft while such a snapshot
+ * is being produced or written, and delivers them in order once libraft's
+ * request has completed: libraft 0.22.1 crashes (takeSnapshotCb clears the
+ * held-back install before reading it) when one arrives in that window.
+ * The sender sees a slow follower.
+ *
+ * Everything else passes through unchanged. Snapshots with real bytes (an
+ * installed snapshot being stored) are written directly. */
+#ifndef SL_SNAPIO_H
+#define SL_SNAPIO_H
+
+#include <raft.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#define SL_SNAP_PROMISE_MAGIC "SLPROMIS"
+
+/* What an FSM's snapshot() returns, as its one buffer (len == sizeof). The
+ * buffer stays the FSM's (fsm version 2: it frees it in snapshot_finalize).
+ * sl_snapio claims the promise by taking data and setting it to NULL; after
+ * that it calls done exactly once. A promise finalize finds unclaimed (data
+ * still set) is the FSM's to cancel. */
+struct sl_snap_promise {
+    char magic[8];
+    /* On a worker thread, once: the bytes, malloc'd (sl_snapio frees them). */
+    int (*produce)(void *data, uint8_t **buf, size_t *len);
+    /* On the loop thread, once, after produce returned or instead of it
+     * (status RAFT_CANCELED): releases data. len and produce_ns are the
+     * bytes produced and the time produce took, when status is 0. */
+    void (*done)(void *data, int status, size_t len, uint64_t produce_ns);
+    void *data;
+};
+
+/* Runs work on another thread, then after on the loop thread. */
+struct sl_snapio_task {
+    void (*work)(struct sl_snapio_task *t);
+    void (*after)(struct sl_snapio_task *t);
+    uv_work_t uv; /* for sl_snapio_uv_submit */
+};
+struct sl_snapio_executor {
+    /* 0, or a RAFT_* code when the task cannot run (it then never will). */
+    int (*submit)(struct sl_snapio_executor *e, struct sl_snapio_task *t);
+    uv_loop_t *loop; /* for sl_snapio_uv_submit */
+};
+/* The executor on libuv's thread pool. */
+int sl_snapio_uv_submit(struct sl_snapio_executor *e, struct sl_snapio_task *t);
+
+struct sl_snapio_job;
+struct sl_snapio_held;
+
+struct sl_snapio {
+    struct raft_io *io; /* wrapped in place, not owned */
+    int (*inner_snapshot_put)(struct raft_io *io, unsigned trailing,
+                              struct raft_io_snapshot_put *req, const struct raft_snapshot *snap,
+                              raft_io_snapshot_put_cb cb);
+    int (*inner_start)(struct raft_io *io, unsigned msecs, raft_io_tick_cb tick,
+                       raft_io_recv_cb recv);
+    void (*inner_close)(struct raft_io *io, raft_io_close_cb cb);
+    struct sl_snapio_executor *exec;
+    raft_io_tick_cb tick;
+    raft_io_recv_cb recv;
+    raft_io_close_cb close_cb;
+    struct sl_snapio_job *job;     /* the promised snapshot in progress, or NULL */
+    struct sl_snapio_held *held, *held_tail;
+    bool closing;
+    bool close_deferred;           /* the io's close waits for the job's worker */
+    uint64_t installs_held;        /* InstallSnapshot messages held back, ever */
+};
+
+/* Wraps io in place (its snapshot_put, start and close), before libraft
+ * starts it: after raft_uv_init, or after raft_fixture_grow. s and exec must
+ * outlive the io; s is released when the io has closed. 0, or RAFT_NOMEM
+ * when too many are in use at once. */
+int sl_snapio_init(struct sl_snapio *s, struct raft_io *io, struct sl_snapio_executor *exec);
+
+/* True while a promised snapshot is produced or written. */
+bool sl_snapio_busy(const struct sl_snapio *s);
+
+#endif
