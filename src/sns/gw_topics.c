@@ -152,7 +152,7 @@ static void put_tags(struct sl_wbuf *w, const json_t *tags, bool values)
 {
     unsigned n;
     struct sl_kv *kv = sns_kvs_of_tags(tags, values, &n);
-    sl_sns_cmd_kvs(w, kv, n);
+    sl_kv_encode(w, kv, n);
     free(kv);
 }
 

@@ -292,7 +292,7 @@ static void queue_command(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *inpu
             sl_wbuf_free(&w);
             return;
         }
-        sl_sqs_cmd_kvs(&w, kv, n);
+        sl_kv_encode(&w, kv, n);
         free(kv);
     }
     if (list_member != NULL) {
