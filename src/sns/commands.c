@@ -7,15 +7,6 @@
 #include "src/err.h"
 #include "src/sns/sns.h"
 
-void sl_sns_cmd_kvs(struct sl_wbuf *w, const struct sl_kv *kv, unsigned n)
-{
-    sl_wbuf_u32(w, n);
-    for (unsigned i = 0; i < n; i++) {
-        sl_wbuf_str(w, kv[i].name);
-        sl_wbuf_str(w, kv[i].value);
-    }
-}
-
 void sl_sns_cmd_create_topic(struct sl_wbuf *w, const char *account, const char *region,
                              const char *name, const struct sl_kv *attrs, unsigned n_attrs,
                              const struct sl_kv *tags, unsigned n_tags,
@@ -24,8 +15,8 @@ void sl_sns_cmd_create_topic(struct sl_wbuf *w, const char *account, const char 
     sl_wbuf_str(w, account);
     sl_wbuf_str(w, region);
     sl_wbuf_str(w, name);
-    sl_sns_cmd_kvs(w, attrs, n_attrs);
-    sl_sns_cmd_kvs(w, tags, n_tags);
+    sl_kv_encode(w, attrs, n_attrs);
+    sl_kv_encode(w, tags, n_tags);
     sl_wbuf_str(w, data_protection);
 }
 
@@ -37,7 +28,7 @@ void sl_sns_cmd_subscribe(struct sl_wbuf *w, const struct sl_sns_subscribe *s)
     sl_wbuf_str(w, s->protocol);
     sl_wbuf_str(w, s->endpoint);
     sl_wbuf_str(w, s->token);
-    sl_sns_cmd_kvs(w, s->attrs, s->n_attrs);
+    sl_kv_encode(w, s->attrs, s->n_attrs);
     sl_wbuf_str(w, s->base_url);
 }
 

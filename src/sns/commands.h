@@ -13,9 +13,6 @@
 #include "src/sns/records.h"
 #include "src/wire.h"
 
-/* A list of n (name, value) pairs. */
-void sl_sns_cmd_kvs(struct sl_wbuf *w, const struct sl_kv *kv, unsigned n);
-
 /* SL_SNS_CREATE_TOPIC. attrs exclude FifoTopic=false (the default). */
 void sl_sns_cmd_create_topic(struct sl_wbuf *w, const char *account, const char *region,
                              const char *name, const struct sl_kv *attrs, unsigned n_attrs,

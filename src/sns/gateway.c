@@ -1,21 +1,17 @@
 /* The SNS gateway: operation table, lifecycle and what every handler
- * shares (errors, proposing, reading). */
+ * shares (request URLs, tokens, tag and attribute lists). */
 #include "src/sns/gateway.h"
 
-#include <openssl/evp.h>
 #include <openssl/rand.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/aws/model.h"
-#include "raft/node.h"
 #include "src/err.h"
 #include "src/sns/commands.h"
 #include "src/sns/gw_internal.h"
 #include "src/sns/sns.h"
-#include "storage/txn.h"
 
 static const sl_aws_op sns_ops[] = {
     {.name = "AddPermission", .async_fn = sns_gw_add_permission},
@@ -97,137 +93,23 @@ void sl_sns_gw_free(struct sl_sns_gw *gw)
     free(gw);
 }
 
-struct sns_op *sns_op_new(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
+static const struct sl_svcgw sns_svcgw = {
+    .model = &sl_aws_model_sns,
+    .internal_error = "InternalErrorException",
+    .cmd_version = SL_SNS_CMD_VERSION,
+    .result_error = sl_sns_result_error,
+    .read_txn = true,
+};
+
+struct sl_svcgw_op *sns_op_new(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
 {
-    struct sns_op *op = calloc(1, sizeof *op);
-    if (op == NULL) {
-        sl_aws_error err;
-        sl_aws_model_error_set(&sl_aws_model_sns, &err, "InternalErrorException", "out of memory");
-        sl_aws_call_fail(call, &err);
-        return NULL;
-    }
-    op->gw = ctx->service_data;
-    op->call = call;
-    op->ctx = ctx;
-    op->input = input;
-    return op;
+    struct sl_sns_gw *gw = ctx->service_data;
+    return sl_svcgw_op_new(&sns_svcgw, sizeof(struct sl_svcgw_op), gw->node, call, ctx, input);
 }
 
-static void op_free(struct sns_op *op)
+struct sl_sns_gw *sns_gw(const struct sl_svcgw_op *op)
 {
-    if (op->cleanup != NULL) {
-        op->cleanup(op);
-    }
-    free(op);
-}
-
-void sns_reply(struct sns_op *op, json_t *output)
-{
-    sl_aws_call_reply(op->call, output);
-    op_free(op);
-}
-
-void sns_fail(struct sns_op *op, const char *code, const char *fmt, ...)
-{
-    char msg[SL_AWS_ERR_MSG_MAX];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    sl_aws_error err;
-    sl_aws_model_error_set(&sl_aws_model_sns, &err, code, "%s", msg);
-    sl_aws_call_fail(op->call, &err);
-    op_free(op);
-}
-
-void sns_fail_result(struct sns_op *op, const struct sl_result *res)
-{
-    char *code, *msg;
-    if (!sl_sns_result_error(res, &code, &msg)) {
-        sns_fail(op, "InternalErrorException", "the command was rejected (status %d)",
-                 res->status);
-    } else {
-        sns_fail(op, code, "%s", msg);
-    }
-    free(code);
-    free(msg);
-}
-
-void sns_done_empty(struct sns_op *op, struct sl_result *res)
-{
-    if (res->status != SL_STATUS_OK) {
-        sns_fail_result(op, res);
-        return;
-    }
-    sns_reply(op, NULL);
-}
-
-/* The request id (and the operation) as the 16 bytes that make a retried
- * command return its first result. */
-static void request_id(const struct sns_op *op, uint8_t out[16])
-{
-    uint8_t d[32];
-    unsigned int len = 32;
-    const char *key = op->ctx->request_id ? op->ctx->request_id : "";
-    EVP_Digest(key, strlen(key), d, &len, EVP_sha256(), NULL);
-    memcpy(out, d, 16);
-}
-
-static void proposed(void *data, int status, struct sl_result *res)
-{
-    struct sns_op *op = data;
-    if (status == SL_OK) {
-        op->done(op, res);
-        free(res->data);
-        return;
-    }
-    sl_aws_error err;
-    sl_aws_error_set(&err, 503, false, "ServiceUnavailable", "%s",
-                     status == SL_EUNKNOWN ? "The leader changed before the outcome was known; "
-                                             "retry the request."
-                                           : "The service is unavailable; retry the request.");
-    sl_aws_call_fail(op->call, &err);
-    op_free(op);
-}
-
-void sns_propose(struct sns_op *op, struct sl_wbuf *w)
-{
-    uint8_t id[16];
-    if (w->failed) {
-        sl_wbuf_free(w);
-        sns_fail(op, "InternalErrorException", "out of memory");
-        return;
-    }
-    request_id(op, id);
-    int rv = sl_node_propose(op->gw->node, id, op->type, SL_SNS_CMD_VERSION, w->p, w->len,
-                             proposed, op);
-    sl_wbuf_free(w);
-    if (rv != SL_OK) {
-        proposed(op, rv == SL_EBUSY ? SL_EBUSY : SL_ENOTLEADER, NULL);
-    }
-}
-
-static void read_ready(void *data, int status)
-{
-    struct sns_op *op = data;
-    if (status != SL_OK) {
-        proposed(op, SL_ENOTLEADER, NULL);
-        return;
-    }
-    struct sl_txn *t = sl_txn_begin(op->gw->node->store);
-    if (t == NULL) {
-        sns_fail(op, "InternalErrorException", "out of memory");
-        return;
-    }
-    op->read(op, t);
-    sl_txn_free(t);
-}
-
-void sns_read(struct sns_op *op)
-{
-    if (sl_node_read_barrier(op->gw->node, read_ready, op) != SL_OK) {
-        proposed(op, SL_ENOTLEADER, NULL);
-    }
+    return op->ctx->service_data;
 }
 
 const char *sns_str(const json_t *input, const char *member)

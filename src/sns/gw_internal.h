@@ -10,11 +10,11 @@
 #include "api/aws/registry.h"
 #include "src/service.h"
 #include "src/sns/records.h"
+#include "src/svcgw.h"
 #include "src/wire.h"
 
 struct sl_node;
 struct sl_sqs_gw;
-struct sl_txn;
 
 struct sl_sns_gw {
     struct sl_node *node;
@@ -22,32 +22,11 @@ struct sl_sns_gw {
     sl_aws_service svc;
 };
 
-/* One call in progress. */
-struct sns_op {
-    struct sl_sns_gw *gw;
-    sl_aws_call *call;
-    const sl_aws_ctx *ctx;
-    json_t *input;
-    uint16_t type;
-    void (*done)(struct sns_op *op, struct sl_result *res); /* after commit */
-    void (*read)(struct sns_op *op, struct sl_txn *t);      /* after a barrier */
-    void *extra;
-    void (*cleanup)(struct sns_op *op);
-};
-
-struct sns_op *sns_op_new(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input);
-/* Answers and frees op. */
-void sns_reply(struct sns_op *op, json_t *output);
-/* code: botocore error shape ("InvalidParameterException"). */
-void sns_fail(struct sns_op *op, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-void sns_fail_result(struct sns_op *op, const struct sl_result *res);
-/* Proposes w as op->type (w freed); op->done runs with the result. */
-void sns_propose(struct sns_op *op, struct sl_wbuf *w);
-/* Runs op->read on a read transaction once the state is linearizable. */
-void sns_read(struct sns_op *op);
-/* Answers op with no output members once the command succeeded. */
-void sns_done_empty(struct sns_op *op, struct sl_result *res);
+/* A call in progress is a plain struct sl_svcgw_op (src/svcgw.h): SNS keeps
+ * nothing more per call. Its reads get a read transaction. */
+struct sl_svcgw_op *sns_op_new(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input);
+/* The gateway that serves op's call. */
+struct sl_sns_gw *sns_gw(const struct sl_svcgw_op *op);
 
 /* Member accessors: string value or NULL. */
 const char *sns_str(const json_t *input, const char *member);

@@ -58,7 +58,7 @@ static bool valid_phone(const char *p)
 
 /* Checks every name of an attribute map against allowed; false after
  * answering. */
-static bool check_names(struct sns_op *op, const json_t *map, const char *const *allowed,
+static bool check_names(struct sl_svcgw_op *op, const json_t *map, const char *const *allowed,
                         size_t n)
 {
     const char *k;
@@ -66,49 +66,50 @@ static bool check_names(struct sns_op *op, const json_t *map, const char *const 
     json_object_foreach((json_t *)map, k, v)
     {
         if (!one_of(k, allowed, n) || !json_is_string(v)) {
-            sns_fail(op, "InvalidParameterException",
-                     "Invalid parameter: Attributes Reason: Invalid attribute name: %.128s", k);
+            sl_svcgw_fail(op, "InvalidParameterException",
+                          "Invalid parameter: Attributes Reason: Invalid attribute name: %.128s",
+                          k);
             return false;
         }
     }
     return true;
 }
 
-static bool check_endpoint_attrs(struct sns_op *op, const json_t *map)
+static bool check_endpoint_attrs(struct sl_svcgw_op *op, const json_t *map)
 {
     const char *enabled = sns_str(map, "Enabled"), *data = sns_str(map, "CustomUserData");
     if (!check_names(op, map, endpoint_attrs, 3)) {
         return false;
     }
     if (enabled && strcmp(enabled, "true") != 0 && strcmp(enabled, "false") != 0) {
-        sns_fail(op, "InvalidParameterException",
-                 "Invalid parameter: Attributes Reason: Enabled must be true or false");
+        sl_svcgw_fail(op, "InvalidParameterException",
+                      "Invalid parameter: Attributes Reason: Enabled must be true or false");
         return false;
     }
     if (data && strlen(data) > 2048) {
-        sns_fail(op, "InvalidParameterException",
-                 "Invalid parameter: Attributes Reason: CustomUserData must be at most 2048 "
-                 "bytes long");
+        sl_svcgw_fail(op, "InvalidParameterException",
+                      "Invalid parameter: Attributes Reason: CustomUserData must be at most 2048 "
+                      "bytes long");
         return false;
     }
     return true;
 }
 
 /* The account of an application or endpoint ARN of the caller's. */
-static bool mobile_arn(struct sns_op *op, const char *member, const char *kind)
+static bool mobile_arn(struct sl_svcgw_op *op, const char *member, const char *kind)
 {
     char region[64], account[64], name[257], id[64];
     const char *arn = sns_str(op->input, member);
     size_t kl = strlen(kind);
     if (arn == NULL || !sns_arn_parse(arn, region, account, name, id) || id[0] != '\0' ||
         strncmp(name, kind, kl) != 0 || strcmp(account, op->ctx->account_id) != 0) {
-        sns_fail(op, "InvalidParameterException", "Invalid parameter: %s", member);
+        sl_svcgw_fail(op, "InvalidParameterException", "Invalid parameter: %s", member);
         return false;
     }
     return true;
 }
 
-static void start(struct sns_op *op, uint8_t action, struct sl_wbuf *w)
+static void start(struct sl_svcgw_op *op, uint8_t action, struct sl_wbuf *w)
 {
     sl_wbuf_u8(w, action);
     sl_wbuf_str(w, op->ctx->account_id);
@@ -126,33 +127,28 @@ static void kvs(struct sl_wbuf *w, const json_t *map)
     free(kv);
 }
 
-static void propose(struct sns_op *op, struct sl_wbuf *w,
-                    void (*done)(struct sns_op *, struct sl_result *))
+static void propose(struct sl_svcgw_op *op, struct sl_wbuf *w,
+                    void (*done)(struct sl_svcgw_op *, struct sl_result *))
 {
     op->type = SL_SNS_CMD(SL_SNS_MOBILE);
-    op->done = done ? done : sns_done_empty;
-    sns_propose(op, w);
+    op->done = done ? done : sl_svcgw_done_empty;
+    sl_svcgw_propose(op, w);
 }
 
 /* --- platform applications ---------------------------------------------- */
 
-static void app_created(struct sns_op *op, struct sl_result *res)
+static void app_created(struct sl_svcgw_op *op, struct sl_result *res)
 {
     if (res->status != SL_STATUS_OK) {
-        sns_fail_result(op, res);
+        sl_svcgw_fail_result(op, res);
         return;
     }
-    sns_reply(op, json_pack("{s:s}", "PlatformApplicationArn", (char *)op->extra));
-}
-
-static void free_extra(struct sns_op *op)
-{
-    free(op->extra);
+    sl_svcgw_reply(op, json_pack("{s:s}", "PlatformApplicationArn", (char *)op->extra));
 }
 
 void sns_gw_create_platform_application(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
 {
-    struct sns_op *op = sns_op_new(call, ctx, input);
+    struct sl_svcgw_op *op = sns_op_new(call, ctx, input);
     if (op == NULL) {
         return;
     }
@@ -165,36 +161,38 @@ void sns_gw_create_platform_application(sl_aws_call *call, const sl_aws_ctx *ctx
              name[i] == '.';
     }
     if (!ok) {
-        sns_fail(op, "InvalidParameterException", "Invalid parameter: Name");
+        sl_svcgw_fail(op, "InvalidParameterException", "Invalid parameter: Name");
         return;
     }
     if (!ONE_OF(platform, platforms)) {
-        sns_fail(op, "InvalidParameterException", "Invalid parameter: Platform");
+        sl_svcgw_fail(op, "InvalidParameterException", "Invalid parameter: Platform");
         return;
     }
     if (!check_names(op, attrs, app_attrs, sizeof app_attrs / sizeof app_attrs[0])) {
         return;
     }
     if (sns_str(attrs, "PlatformCredential") == NULL) {
-        sns_fail(op, "InvalidParameterException",
-                 "Invalid parameter: Attributes Reason: PlatformCredential attribute is "
-                 "required");
+        sl_svcgw_fail(op, "InvalidParameterException",
+                      "Invalid parameter: Attributes Reason: PlatformCredential attribute is "
+                      "required");
         return;
     }
     if (strncmp(platform, "APNS", 4) == 0 && sns_str(attrs, "PlatformPrincipal") == NULL) {
-        sns_fail(op, "InvalidParameterException",
-                 "Invalid parameter: Attributes Reason: PlatformPrincipal attribute is required "
-                 "for %s", platform);
+        sl_svcgw_fail(
+            op, "InvalidParameterException",
+            "Invalid parameter: Attributes Reason: PlatformPrincipal attribute is required "
+            "for %s",
+            platform);
         return;
     }
     char *arn = NULL;
     if (asprintf(&arn, "arn:aws:sns:%s:%s:app/%s/%s", ctx->region ? ctx->region : "us-east-1",
                  ctx->account_id, platform, name) < 0) {
-        sns_fail(op, "InternalErrorException", "out of memory");
+        sl_svcgw_fail(op, "InternalErrorException", "out of memory");
         return;
     }
     op->extra = arn;
-    op->cleanup = free_extra;
+    op->cleanup = sl_svcgw_free_extra;
     struct sl_wbuf w = {0};
     start(op, SNS_PUT_APP, &w);
     sl_wbuf_str(&w, arn);
@@ -206,7 +204,7 @@ void sns_gw_create_platform_application(sl_aws_call *call, const sl_aws_ctx *ctx
 void sns_gw_set_platform_application_attributes(sl_aws_call *call, const sl_aws_ctx *ctx,
                                                 json_t *input)
 {
-    struct sns_op *op = sns_op_new(call, ctx, input);
+    struct sl_svcgw_op *op = sns_op_new(call, ctx, input);
     json_t *attrs = json_object_get(input, "Attributes");
     if (op == NULL || !mobile_arn(op, "PlatformApplicationArn", "app/") ||
         !check_names(op, attrs, app_attrs, sizeof app_attrs / sizeof app_attrs[0])) {
@@ -222,7 +220,7 @@ void sns_gw_set_platform_application_attributes(sl_aws_call *call, const sl_aws_
 static void simple(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input, uint8_t action,
                    const char *member, const char *kind)
 {
-    struct sns_op *op = sns_op_new(call, ctx, input);
+    struct sl_svcgw_op *op = sns_op_new(call, ctx, input);
     if (op == NULL || !mobile_arn(op, member, kind)) {
         return;
     }
@@ -260,30 +258,30 @@ static json_t *plain_attributes(const struct sns_mobile *m)
     return a;
 }
 
-static void get_app_read(struct sns_op *op, struct sl_txn *t)
+static void get_app_read(struct sl_svcgw_op *op, struct sl_txn *t)
 {
     struct sns_mobile m;
     int rv = sns_mobile_load(t, SNS_APP, op->ctx->account_id,
                              sns_str(op->input, "PlatformApplicationArn"), &m);
     if (rv != SL_OK) {
-        sns_fail(op, rv == SL_ENOTFOUND ? "NotFoundException" : "InternalErrorException", "%s",
-                 rv == SL_ENOTFOUND ? "PlatformApplication does not exist" : sl_strerror(rv));
+        sl_svcgw_fail(op, rv == SL_ENOTFOUND ? "NotFoundException" : "InternalErrorException", "%s",
+                      rv == SL_ENOTFOUND ? "PlatformApplication does not exist" : sl_strerror(rv));
         return;
     }
     json_t *a = app_attributes(&m);
     sns_mobile_free(&m);
-    sns_reply(op, json_pack("{s:o}", "Attributes", a));
+    sl_svcgw_reply(op, json_pack("{s:o}", "Attributes", a));
 }
 
 void sns_gw_get_platform_application_attributes(sl_aws_call *call, const sl_aws_ctx *ctx,
                                                 json_t *input)
 {
-    struct sns_op *op = sns_op_new(call, ctx, input);
+    struct sl_svcgw_op *op = sns_op_new(call, ctx, input);
     if (op == NULL || !mobile_arn(op, "PlatformApplicationArn", "app/")) {
         return;
     }
     op->read = get_app_read;
-    sns_read(op);
+    sl_svcgw_read(op);
 }
 
 /* A listing page: entries until 100, then NextToken is the last name. */
@@ -321,7 +319,7 @@ static int page_add(void *data, const char *name, const struct sns_mobile *m)
     return 0;
 }
 
-static void list_apps_read(struct sns_op *op, struct sl_txn *t)
+static void list_apps_read(struct sl_svcgw_op *op, struct sl_txn *t)
 {
     const char *token = sns_str(op->input, "NextToken");
     struct page p = {.items = json_array(), .apps = true, .t = t,
@@ -331,36 +329,36 @@ static void list_apps_read(struct sns_op *op, struct sl_txn *t)
     if (p.more) {
         json_object_set_new(out, "NextToken", json_string(p.last));
     }
-    sns_reply(op, out);
+    sl_svcgw_reply(op, out);
 }
 
 void sns_gw_list_platform_applications(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
 {
-    struct sns_op *op = sns_op_new(call, ctx, input);
+    struct sl_svcgw_op *op = sns_op_new(call, ctx, input);
     if (op != NULL) {
         op->read = list_apps_read;
-        sns_read(op);
+        sl_svcgw_read(op);
     }
 }
 
 /* --- endpoints ---------------------------------------------------------- */
 
-static void endpoint_created(struct sns_op *op, struct sl_result *res)
+static void endpoint_created(struct sl_svcgw_op *op, struct sl_result *res)
 {
     if (res->status != SL_STATUS_OK) {
-        sns_fail_result(op, res);
+        sl_svcgw_fail_result(op, res);
         return;
     }
     struct sl_rbuf r;
     sl_rbuf_init(&r, res->data, res->len);
     char *arn = sl_rbuf_strdup(&r);
-    sns_reply(op, json_pack("{s:s}", "EndpointArn", arn ? arn : ""));
+    sl_svcgw_reply(op, json_pack("{s:s}", "EndpointArn", arn ? arn : ""));
     free(arn);
 }
 
 void sns_gw_create_platform_endpoint(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
 {
-    struct sns_op *op = sns_op_new(call, ctx, input);
+    struct sl_svcgw_op *op = sns_op_new(call, ctx, input);
     if (op == NULL || !mobile_arn(op, "PlatformApplicationArn", "app/")) {
         return;
     }
@@ -368,7 +366,7 @@ void sns_gw_create_platform_endpoint(sl_aws_call *call, const sl_aws_ctx *ctx, j
     const char *data = sns_str(input, "CustomUserData");
     json_t *attrs = json_object_get(input, "Attributes");
     if (token == NULL || token[0] == '\0' || strlen(token) > 4096) {
-        sns_fail(op, "InvalidParameterException", "Invalid parameter: Token");
+        sl_svcgw_fail(op, "InvalidParameterException", "Invalid parameter: Token");
         return;
     }
     if (!check_endpoint_attrs(op, attrs)) {
@@ -385,7 +383,7 @@ void sns_gw_create_platform_endpoint(sl_aws_call *call, const sl_aws_ctx *ctx, j
     const char *rest = strstr(app, ":app/");
     if (asprintf(&arn, "%.*s:endpoint/%s/%s", (int)(rest - app), app, rest + 5, uuid) < 0) {
         json_decref(all);
-        sns_fail(op, "InternalErrorException", "out of memory");
+        sl_svcgw_fail(op, "InternalErrorException", "out of memory");
         return;
     }
     struct sl_wbuf w = {0};
@@ -401,7 +399,7 @@ void sns_gw_create_platform_endpoint(sl_aws_call *call, const sl_aws_ctx *ctx, j
 
 void sns_gw_set_endpoint_attributes(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
 {
-    struct sns_op *op = sns_op_new(call, ctx, input);
+    struct sl_svcgw_op *op = sns_op_new(call, ctx, input);
     json_t *attrs = json_object_get(input, "Attributes");
     if (op == NULL || !mobile_arn(op, "EndpointArn", "endpoint/") ||
         !check_endpoint_attrs(op, attrs)) {
@@ -419,40 +417,40 @@ void sns_gw_delete_endpoint(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *in
     simple(call, ctx, input, SNS_DELETE_ENDPOINT, "EndpointArn", "endpoint/");
 }
 
-static void get_endpoint_read(struct sns_op *op, struct sl_txn *t)
+static void get_endpoint_read(struct sl_svcgw_op *op, struct sl_txn *t)
 {
     struct sns_mobile m;
     int rv = sns_mobile_load(t, SNS_ENDPOINT, op->ctx->account_id,
                              sns_str(op->input, "EndpointArn"), &m);
     if (rv != SL_OK) {
-        sns_fail(op, rv == SL_ENOTFOUND ? "NotFoundException" : "InternalErrorException", "%s",
-                 rv == SL_ENOTFOUND ? "Endpoint does not exist" : sl_strerror(rv));
+        sl_svcgw_fail(op, rv == SL_ENOTFOUND ? "NotFoundException" : "InternalErrorException", "%s",
+                      rv == SL_ENOTFOUND ? "Endpoint does not exist" : sl_strerror(rv));
         return;
     }
     json_t *a = plain_attributes(&m);
     sns_mobile_free(&m);
-    sns_reply(op, json_pack("{s:o}", "Attributes", a));
+    sl_svcgw_reply(op, json_pack("{s:o}", "Attributes", a));
 }
 
 void sns_gw_get_endpoint_attributes(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
 {
-    struct sns_op *op = sns_op_new(call, ctx, input);
+    struct sl_svcgw_op *op = sns_op_new(call, ctx, input);
     if (op == NULL || !mobile_arn(op, "EndpointArn", "endpoint/")) {
         return;
     }
     op->read = get_endpoint_read;
-    sns_read(op);
+    sl_svcgw_read(op);
 }
 
-static void list_endpoints_read(struct sns_op *op, struct sl_txn *t)
+static void list_endpoints_read(struct sl_svcgw_op *op, struct sl_txn *t)
 {
     const char *app = sns_str(op->input, "PlatformApplicationArn");
     const char *token = sns_str(op->input, "NextToken");
     struct sns_mobile m;
     int rv = sns_mobile_load(t, SNS_APP, op->ctx->account_id, app, &m);
     if (rv != SL_OK) {
-        sns_fail(op, rv == SL_ENOTFOUND ? "NotFoundException" : "InternalErrorException", "%s",
-                 rv == SL_ENOTFOUND ? "PlatformApplication does not exist" : sl_strerror(rv));
+        sl_svcgw_fail(op, rv == SL_ENOTFOUND ? "NotFoundException" : "InternalErrorException", "%s",
+                      rv == SL_ENOTFOUND ? "PlatformApplication does not exist" : sl_strerror(rv));
         return;
     }
     sns_mobile_free(&m);
@@ -467,25 +465,25 @@ static void list_endpoints_read(struct sns_op *op, struct sl_txn *t)
     if (p.more) {
         json_object_set_new(out, "NextToken", json_string(strchr(p.last, ' ') + 1));
     }
-    sns_reply(op, out);
+    sl_svcgw_reply(op, out);
 }
 
 void sns_gw_list_endpoints_by_platform_application(sl_aws_call *call, const sl_aws_ctx *ctx,
                                                    json_t *input)
 {
-    struct sns_op *op = sns_op_new(call, ctx, input);
+    struct sl_svcgw_op *op = sns_op_new(call, ctx, input);
     if (op == NULL || !mobile_arn(op, "PlatformApplicationArn", "app/")) {
         return;
     }
     op->read = list_endpoints_read;
-    sns_read(op);
+    sl_svcgw_read(op);
 }
 
 /* --- SMS ---------------------------------------------------------------- */
 
 void sns_gw_set_sms_attributes(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
 {
-    struct sns_op *op = sns_op_new(call, ctx, input);
+    struct sl_svcgw_op *op = sns_op_new(call, ctx, input);
     json_t *attrs = json_object_get(input, "attributes");
     if (op == NULL || !check_names(op, attrs, sms_attrs, sizeof sms_attrs / sizeof sms_attrs[0])) {
         return;
@@ -497,16 +495,16 @@ void sns_gw_set_sms_attributes(sl_aws_call *call, const sl_aws_ctx *ctx, json_t 
     char *end = NULL;
     long v;
     if (type && strcmp(type, "Promotional") != 0 && strcmp(type, "Transactional") != 0) {
-        sns_fail(op, "InvalidParameterException", "Invalid parameter: DefaultSMSType");
+        sl_svcgw_fail(op, "InvalidParameterException", "Invalid parameter: DefaultSMSType");
         return;
     }
     if (rate && ((v = strtol(rate, &end, 10)) < 0 || v > 100 || *end != '\0' || !rate[0])) {
-        sns_fail(op, "InvalidParameterException",
-                 "Invalid parameter: DeliveryStatusSuccessSamplingRate");
+        sl_svcgw_fail(op, "InvalidParameterException",
+                      "Invalid parameter: DeliveryStatusSuccessSamplingRate");
         return;
     }
     if (limit && ((v = strtol(limit, &end, 10)) < 0 || *end != '\0' || !limit[0])) {
-        sns_fail(op, "InvalidParameterException", "Invalid parameter: MonthlySpendLimit");
+        sl_svcgw_fail(op, "InvalidParameterException", "Invalid parameter: MonthlySpendLimit");
         return;
     }
     if (sender) {
@@ -517,7 +515,7 @@ void sns_gw_set_sms_attributes(sl_aws_call *call, const sl_aws_ctx *ctx, json_t 
             letter = letter || isalpha((unsigned char)sender[i]);
         }
         if (!ok || !letter) {
-            sns_fail(op, "InvalidParameterException", "Invalid parameter: DefaultSenderID");
+            sl_svcgw_fail(op, "InvalidParameterException", "Invalid parameter: DefaultSenderID");
             return;
         }
     }
@@ -527,7 +525,7 @@ void sns_gw_set_sms_attributes(sl_aws_call *call, const sl_aws_ctx *ctx, json_t 
     propose(op, &w, NULL);
 }
 
-static void get_sms_read(struct sns_op *op, struct sl_txn *t)
+static void get_sms_read(struct sl_svcgw_op *op, struct sl_txn *t)
 {
     struct sns_mobile m = {0};
     json_t *wanted = json_object_get(op->input, "attributes");
@@ -549,28 +547,28 @@ static void get_sms_read(struct sns_op *op, struct sl_txn *t)
     if (rv == SL_OK) {
         sns_mobile_free(&m);
     }
-    sns_reply(op, json_pack("{s:o}", "attributes", a));
+    sl_svcgw_reply(op, json_pack("{s:o}", "attributes", a));
 }
 
 void sns_gw_get_sms_attributes(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
 {
-    struct sns_op *op = sns_op_new(call, ctx, input);
+    struct sl_svcgw_op *op = sns_op_new(call, ctx, input);
     if (op != NULL) {
         op->read = get_sms_read;
-        sns_read(op);
+        sl_svcgw_read(op);
     }
 }
 
-static bool phone_arg(struct sns_op *op, const char *member)
+static bool phone_arg(struct sl_svcgw_op *op, const char *member)
 {
     if (!valid_phone(sns_str(op->input, member))) {
-        sns_fail(op, "InvalidParameterException", "Invalid parameter: %s", member);
+        sl_svcgw_fail(op, "InvalidParameterException", "Invalid parameter: %s", member);
         return false;
     }
     return true;
 }
 
-static void opted_out_read(struct sns_op *op, struct sl_txn *t)
+static void opted_out_read(struct sl_svcgw_op *op, struct sl_txn *t)
 {
     struct sns_mobile m;
     int rv = sns_mobile_load(t, SNS_OPTED_OUT, op->ctx->account_id,
@@ -578,16 +576,16 @@ static void opted_out_read(struct sns_op *op, struct sl_txn *t)
     if (rv == SL_OK) {
         sns_mobile_free(&m);
     }
-    sns_reply(op, json_pack("{s:b}", "isOptedOut", rv == SL_OK));
+    sl_svcgw_reply(op, json_pack("{s:b}", "isOptedOut", rv == SL_OK));
 }
 
 void sns_gw_check_if_phone_number_is_opted_out(sl_aws_call *call, const sl_aws_ctx *ctx,
                                                json_t *input)
 {
-    struct sns_op *op = sns_op_new(call, ctx, input);
+    struct sl_svcgw_op *op = sns_op_new(call, ctx, input);
     if (op != NULL && phone_arg(op, "phoneNumber")) {
         op->read = opted_out_read;
-        sns_read(op);
+        sl_svcgw_read(op);
     }
 }
 
@@ -612,7 +610,7 @@ static int phone_add(void *data, const char *name, const struct sns_mobile *m)
     return 0;
 }
 
-static void list_opted_out_read(struct sns_op *op, struct sl_txn *t)
+static void list_opted_out_read(struct sl_svcgw_op *op, struct sl_txn *t)
 {
     const char *token = sns_str(op->input, "nextToken");
     struct page p = {.items = json_array()};
@@ -621,22 +619,22 @@ static void list_opted_out_read(struct sns_op *op, struct sl_txn *t)
     if (p.more) {
         json_object_set_new(out, "nextToken", json_string(p.last));
     }
-    sns_reply(op, out);
+    sl_svcgw_reply(op, out);
 }
 
 void sns_gw_list_phone_numbers_opted_out(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
 {
-    struct sns_op *op = sns_op_new(call, ctx, input);
+    struct sl_svcgw_op *op = sns_op_new(call, ctx, input);
     if (op != NULL) {
         op->read = list_opted_out_read;
-        sns_read(op);
+        sl_svcgw_read(op);
     }
 }
 
 static void phone_command(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input, uint8_t action,
                           const char *member)
 {
-    struct sns_op *op = sns_op_new(call, ctx, input);
+    struct sl_svcgw_op *op = sns_op_new(call, ctx, input);
     if (op == NULL || !phone_arg(op, member)) {
         return;
     }
@@ -658,7 +656,7 @@ static void phone_command(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *inpu
         const char *otp = sns_str(input, "OneTimePassword");
         if (otp == NULL || strlen(otp) < 5 || strlen(otp) > 8) {
             sl_wbuf_free(&w);
-            sns_fail(op, "InvalidParameterException", "Invalid parameter: OneTimePassword");
+            sl_svcgw_fail(op, "InvalidParameterException", "Invalid parameter: OneTimePassword");
             return;
         }
         sl_wbuf_str(&w, otp);
@@ -689,7 +687,7 @@ void sns_gw_delete_sms_sandbox_phone_number(sl_aws_call *call, const sl_aws_ctx 
     phone_command(call, ctx, input, SNS_SANDBOX_DELETE, "PhoneNumber");
 }
 
-static void list_sandbox_read(struct sns_op *op, struct sl_txn *t)
+static void list_sandbox_read(struct sl_svcgw_op *op, struct sl_txn *t)
 {
     const char *token = sns_str(op->input, "NextToken");
     struct page p = {.items = json_array(), .apps = true};
@@ -698,16 +696,16 @@ static void list_sandbox_read(struct sns_op *op, struct sl_txn *t)
     if (p.more) {
         json_object_set_new(out, "NextToken", json_string(p.last));
     }
-    sns_reply(op, out);
+    sl_svcgw_reply(op, out);
 }
 
 void sns_gw_list_sms_sandbox_phone_numbers(sl_aws_call *call, const sl_aws_ctx *ctx,
                                            json_t *input)
 {
-    struct sns_op *op = sns_op_new(call, ctx, input);
+    struct sl_svcgw_op *op = sns_op_new(call, ctx, input);
     if (op != NULL) {
         op->read = list_sandbox_read;
-        sns_read(op);
+        sl_svcgw_read(op);
     }
 }
 
@@ -715,17 +713,17 @@ void sns_gw_list_sms_sandbox_phone_numbers(sl_aws_call *call, const sl_aws_ctx *
 void sns_gw_get_sms_sandbox_account_status(sl_aws_call *call, const sl_aws_ctx *ctx,
                                            json_t *input)
 {
-    struct sns_op *op = sns_op_new(call, ctx, input);
+    struct sl_svcgw_op *op = sns_op_new(call, ctx, input);
     if (op != NULL) {
-        sns_reply(op, json_pack("{s:b}", "IsInSandbox", 1));
+        sl_svcgw_reply(op, json_pack("{s:b}", "IsInSandbox", 1));
     }
 }
 
 /* No origination numbers: the cluster has no SMS carrier. */
 void sns_gw_list_origination_numbers(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
 {
-    struct sns_op *op = sns_op_new(call, ctx, input);
+    struct sl_svcgw_op *op = sns_op_new(call, ctx, input);
     if (op != NULL) {
-        sns_reply(op, json_pack("{s:[]}", "PhoneNumbers"));
+        sl_svcgw_reply(op, json_pack("{s:[]}", "PhoneNumbers"));
     }
 }

@@ -286,7 +286,7 @@ struct batch {
     bool single;
 };
 
-static void batch_free(struct sns_op *op)
+static void batch_free(struct sl_svcgw_op *op)
 {
     struct batch *b = op->extra;
     for (unsigned i = 0; i < b->n; i++) {
@@ -348,11 +348,11 @@ static json_t *failed_entry(const struct outgoing *o)
                      "Message", o->error, "SenderFault", em ? em->sender_fault : true);
 }
 
-static void published(struct sns_op *op, struct sl_result *res)
+static void published(struct sl_svcgw_op *op, struct sl_result *res)
 {
     struct batch *b = op->extra;
     if (res->status != SL_STATUS_OK) {
-        sns_fail_result(op, res);
+        sl_svcgw_fail_result(op, res);
         return;
     }
     struct sl_sns_published p[MAX_BATCH];
@@ -360,7 +360,7 @@ static void published(struct sns_op *op, struct sl_result *res)
     unsigned n, nw;
     if (sl_sns_publish_decode(res, p, &n, MAX_BATCH, wakes, &nw, 256) != SL_OK) {
         sl_sns_published_free(p, n, wakes, nw);
-        sns_fail(op, "InternalErrorException", "malformed publish result");
+        sl_svcgw_fail(op, "InternalErrorException", "malformed publish result");
         return;
     }
     json_t *ok = json_array(), *failed = json_array();
@@ -377,8 +377,9 @@ static void published(struct sns_op *op, struct sl_result *res)
             json_array_append_new(failed, failed_entry(o));
         }
     }
-    for (unsigned i = 0; i < nw && op->gw->sqs != NULL; i++) {
-        sl_sqs_gw_wake(op->gw->sqs, wakes[i].account, wakes[i].queue, wakes[i].count);
+    struct sl_sqs_gw *sqs = sns_gw(op)->sqs;
+    for (unsigned i = 0; i < nw && sqs != NULL; i++) {
+        sl_sqs_gw_wake(sqs, wakes[i].account, wakes[i].queue, wakes[i].count);
     }
     sl_sns_published_free(p, n, wakes, nw);
     if (b->single) {
@@ -387,14 +388,14 @@ static void published(struct sns_op *op, struct sl_result *res)
             struct outgoing *o = &b->e[0];
             json_decref(ok);
             json_decref(failed);
-            sns_fail(op, o->code, "%s", o->error);
+            sl_svcgw_fail(op, o->code, "%s", o->error);
             return;
         }
         json_object_del(e, "Id");
         json_incref(e);
         json_decref(ok);
         json_decref(failed);
-        sns_reply(op, e);
+        sl_svcgw_reply(op, e);
         return;
     }
     for (unsigned i = 0; i < b->n; i++) {
@@ -406,7 +407,7 @@ static void published(struct sns_op *op, struct sl_result *res)
             json_array_append_new(failed, failed_entry(&b->e[i]));
         }
     }
-    sns_reply(op, json_pack("{s:o,s:o}", "Successful", ok, "Failed", failed));
+    sl_svcgw_reply(op, json_pack("{s:o,s:o}", "Successful", ok, "Failed", failed));
 }
 
 static bool is_fifo_arn(const char *arn)
@@ -415,7 +416,7 @@ static bool is_fifo_arn(const char *arn)
     return n > 5 && strcmp(arn + n - 5, ".fifo") == 0;
 }
 
-static void propose_batch(struct sns_op *op, const char *topic)
+static void propose_batch(struct sl_svcgw_op *op, const char *topic)
 {
     struct batch *b = op->extra;
     char base[300];
@@ -429,7 +430,7 @@ static void propose_batch(struct sns_op *op, const char *topic)
     }
     struct sl_wbuf w = {0};
     struct sl_sns_message m[MAX_BATCH];
-    struct sl_store *store = op->gw->node->store;
+    struct sl_store *store = op->node->store;
     struct sl_txn *txn = sl_txn_begin(store);
     struct sns_topic t;
     /* Only a topic with subscribers gets envelopes: no signing otherwise. */
@@ -464,14 +465,14 @@ static void propose_batch(struct sns_op *op, const char *topic)
     sl_sns_cmd_publish(&w, topic, base, m, b->n_sent);
     op->type = SL_SNS_CMD(SL_SNS_PUBLISH);
     op->done = published;
-    sns_propose(op, &w);
+    sl_svcgw_propose(op, &w);
 }
 
-static struct batch *batch_new(struct sns_op *op)
+static struct batch *batch_new(struct sl_svcgw_op *op)
 {
     struct batch *b = calloc(1, sizeof *b);
     if (b == NULL) {
-        sns_fail(op, "InternalErrorException", "out of memory");
+        sl_svcgw_fail(op, "InternalErrorException", "out of memory");
         return NULL;
     }
     op->extra = b;
@@ -483,30 +484,32 @@ enum target { TOPIC, PHONE, ENDPOINT };
 
 /* What a Publish names: TopicArn, TargetArn (a topic or a platform
  * endpoint) or PhoneNumber. Returns NULL after answering when none. */
-static const char *publish_target(struct sns_op *op, enum target *kind)
+static const char *publish_target(struct sl_svcgw_op *op, enum target *kind)
 {
     const char *topic = sns_str(op->input, "TopicArn"), *target = sns_str(op->input, "TargetArn");
     const char *number = sns_str(op->input, "PhoneNumber");
     char region[64], account[64], name[257], id[64];
     *kind = TOPIC;
     if ((topic != NULL) + (target != NULL) + (number != NULL) > 1) {
-        sns_fail(op, "InvalidParameterException",
-                 "Invalid parameter: TopicArn or TargetArn Reason: Only one of TopicArn, "
-                 "TargetArn or PhoneNumber can be specified");
+        sl_svcgw_fail(op, "InvalidParameterException",
+                      "Invalid parameter: TopicArn or TargetArn Reason: Only one of TopicArn, "
+                      "TargetArn or PhoneNumber can be specified");
         return NULL;
     }
     if (topic == NULL && target == NULL && number == NULL) {
-        sns_fail(op, "InvalidParameterException",
-                 "Invalid parameter: TopicArn or TargetArn Reason: no value for required "
-                 "parameter");
+        sl_svcgw_fail(op, "InvalidParameterException",
+                      "Invalid parameter: TopicArn or TargetArn Reason: no value for required "
+                      "parameter");
         return NULL;
     }
     if (number != NULL) {
         *kind = PHONE;
         if (number[0] != '+' || strlen(number) < 2 || strlen(number) > 16 ||
             strspn(number + 1, "0123456789") != strlen(number) - 1) {
-            sns_fail(op, "InvalidParameterException", "Invalid parameter: PhoneNumber Reason: "
-                     "%.20s is not valid to publish to", number);
+            sl_svcgw_fail(op, "InvalidParameterException",
+                          "Invalid parameter: PhoneNumber Reason: "
+                          "%.20s is not valid to publish to",
+                          number);
             return NULL;
         }
         return number;
@@ -518,26 +521,26 @@ static const char *publish_target(struct sns_op *op, enum target *kind)
         return arn;
     }
     if (!ok || strncmp(name, "app/", 4) == 0 || strncmp(name, "endpoint/", 9) == 0) {
-        sns_fail(op, "InvalidParameterException", "Invalid parameter: %s",
-                 topic ? "TopicArn" : "TargetArn");
+        sl_svcgw_fail(op, "InvalidParameterException", "Invalid parameter: %s",
+                      topic ? "TopicArn" : "TargetArn");
         return NULL;
     }
     return arn;
 }
 
-static void endpoint_published(struct sns_op *op, struct sl_result *res)
+static void endpoint_published(struct sl_svcgw_op *op, struct sl_result *res)
 {
     struct batch *b = op->extra;
     if (res->status != SL_STATUS_OK) {
-        sns_fail_result(op, res);
+        sl_svcgw_fail_result(op, res);
         return;
     }
-    sns_reply(op, json_pack("{s:s}", "MessageId", b->e[0].message_id));
+    sl_svcgw_reply(op, json_pack("{s:s}", "MessageId", b->e[0].message_id));
 }
 
 void sns_gw_publish(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
 {
-    struct sns_op *op = sns_op_new(call, ctx, input);
+    struct sl_svcgw_op *op = sns_op_new(call, ctx, input);
     enum target kind;
     const char *topic;
     if (op == NULL || (topic = publish_target(op, &kind)) == NULL) {
@@ -550,12 +553,12 @@ void sns_gw_publish(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
     b->single = true;
     b->n = 1;
     if (!prepare(input, kind == TOPIC && is_fifo_arn(topic), &b->e[0])) {
-        sns_fail(op, b->e[0].code, "%s", b->e[0].error);
+        sl_svcgw_fail(op, b->e[0].code, "%s", b->e[0].error);
         return;
     }
     if (kind == PHONE) {
         /* SMS is accepted and not sent (docs/sns.md). */
-        sns_reply(op, json_pack("{s:s}", "MessageId", b->e[0].message_id));
+        sl_svcgw_reply(op, json_pack("{s:s}", "MessageId", b->e[0].message_id));
         return;
     }
     if (kind == ENDPOINT) {
@@ -566,7 +569,7 @@ void sns_gw_publish(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
         sl_wbuf_str(&w, topic);
         op->type = SL_SNS_CMD(SL_SNS_MOBILE);
         op->done = endpoint_published;
-        sns_propose(op, &w);
+        sl_svcgw_propose(op, &w);
         return;
     }
     b->sent[0] = 0;
@@ -590,7 +593,7 @@ static bool valid_entry_id(const char *id)
 
 void sns_gw_publish_batch(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
 {
-    struct sns_op *op = sns_op_new(call, ctx, input);
+    struct sl_svcgw_op *op = sns_op_new(call, ctx, input);
     if (op == NULL) {
         return;
     }
@@ -598,17 +601,17 @@ void sns_gw_publish_batch(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *inpu
     json_t *entries = json_object_get(input, "PublishBatchRequestEntries");
     char region[64], account[64], name[257], id[64];
     if (topic == NULL || !sns_arn_parse(topic, region, account, name, id) || id[0] != '\0') {
-        sns_fail(op, "InvalidParameterException", "Invalid parameter: TopicArn");
+        sl_svcgw_fail(op, "InvalidParameterException", "Invalid parameter: TopicArn");
         return;
     }
     if (json_array_size(entries) == 0) {
-        sns_fail(op, "EmptyBatchRequestException",
-                 "The batch request doesn't contain any entries");
+        sl_svcgw_fail(op, "EmptyBatchRequestException",
+                      "The batch request doesn't contain any entries");
         return;
     }
     if (json_array_size(entries) > MAX_BATCH) {
-        sns_fail(op, "TooManyEntriesInBatchRequestException",
-                 "The batch request contains more entries than permissible.");
+        sl_svcgw_fail(op, "TooManyEntriesInBatchRequestException",
+                      "The batch request contains more entries than permissible.");
         return;
     }
     size_t i;
@@ -617,15 +620,15 @@ void sns_gw_publish_batch(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *inpu
     {
         const char *eid = sns_str(e, "Id");
         if (!valid_entry_id(eid)) {
-            sns_fail(op, "InvalidBatchEntryIdException",
-                     "A batch entry id can only contain alphanumeric characters, hyphens and "
-                     "underscores. It can be at most 80 letters long.");
+            sl_svcgw_fail(op, "InvalidBatchEntryIdException",
+                          "A batch entry id can only contain alphanumeric characters, hyphens and "
+                          "underscores. It can be at most 80 letters long.");
             return;
         }
         for (size_t j = 0; j < i; j++) {
             if (strcmp(eid, sns_str(json_array_get(entries, j), "Id")) == 0) {
-                sns_fail(op, "BatchEntryIdsNotDistinctException",
-                         "Two or more batch entries in the request have the same Id.");
+                sl_svcgw_fail(op, "BatchEntryIdsNotDistinctException",
+                              "Two or more batch entries in the request have the same Id.");
                 return;
             }
         }
@@ -646,8 +649,8 @@ void sns_gw_publish_batch(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *inpu
         total += o->size;
     }
     if (total > MAX_MESSAGE) {
-        sns_fail(op, "BatchRequestTooLongException",
-                 "The length of all the messages put together is more than the limit.");
+        sl_svcgw_fail(op, "BatchRequestTooLongException",
+                      "The length of all the messages put together is more than the limit.");
         return;
     }
     propose_batch(op, topic);

@@ -122,10 +122,10 @@ static const char *check_endpoint(const char *protocol, const char *endpoint)
     return NULL;
 }
 
-static void subscribed(struct sns_op *op, struct sl_result *res)
+static void subscribed(struct sl_svcgw_op *op, struct sl_result *res)
 {
     if (res->status != SL_STATUS_OK) {
-        sns_fail_result(op, res);
+        sl_svcgw_fail_result(op, res);
         return;
     }
     struct sl_rbuf r;
@@ -134,14 +134,14 @@ static void subscribed(struct sns_op *op, struct sl_result *res)
     uint8_t status = sl_rbuf_u8(&r);
     json_t *ret = json_object_get(op->input, "ReturnSubscriptionArn");
     bool show = status == SNS_SUB_CONFIRMED || json_is_true(ret);
-    sns_reply(op, json_pack("{s:s}", "SubscriptionArn",
-                            show && arn ? arn : "pending confirmation"));
+    sl_svcgw_reply(
+        op, json_pack("{s:s}", "SubscriptionArn", show && arn ? arn : "pending confirmation"));
     free(arn);
 }
 
 void sns_gw_subscribe(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
 {
-    struct sns_op *op = sns_op_new(call, ctx, input);
+    struct sl_svcgw_op *op = sns_op_new(call, ctx, input);
     if (op == NULL) {
         return;
     }
@@ -150,18 +150,18 @@ void sns_gw_subscribe(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
     json_t *attrs = json_object_get(input, "Attributes");
     char region[64], account[64], name[257], id[64], buf[300];
     if (topic == NULL || !sns_arn_parse(topic, region, account, name, id) || id[0] != '\0') {
-        sns_fail(op, "InvalidParameterException", "Invalid parameter: TopicArn");
+        sl_svcgw_fail(op, "InvalidParameterException", "Invalid parameter: TopicArn");
         return;
     }
     if (protocol == NULL || protocol[0] == '\0') {
-        sns_fail(op, "InvalidParameterException",
-                 "Invalid parameter: Protocol Reason: no value for required parameter");
+        sl_svcgw_fail(op, "InvalidParameterException",
+                      "Invalid parameter: Protocol Reason: no value for required parameter");
         return;
     }
     if (!one_of(protocol, protocols, sizeof protocols / sizeof protocols[0])) {
-        sns_fail(op, "InvalidParameterException",
-                 "Invalid parameter: Amazon SNS does not support this protocol string: %.64s",
-                 protocol);
+        sl_svcgw_fail(op, "InvalidParameterException",
+                      "Invalid parameter: Amazon SNS does not support this protocol string: %.64s",
+                      protocol);
         return;
     }
     const char *msg = check_endpoint(protocol, endpoint);
@@ -175,7 +175,7 @@ void sns_gw_subscribe(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
         }
     }
     if (msg != NULL) {
-        sns_fail(op, "InvalidParameterException", "%s", msg);
+        sl_svcgw_fail(op, "InvalidParameterException", "%s", msg);
         return;
     }
     char sub_id[37], token[TOKEN_HEX + 1], base[300];
@@ -192,15 +192,15 @@ void sns_gw_subscribe(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
     free(kv);
     op->type = SL_SNS_CMD(SL_SNS_SUBSCRIBE);
     op->done = subscribed;
-    sns_propose(op, &w);
+    sl_svcgw_propose(op, &w);
 }
 
-static bool sub_arn_arg(struct sns_op *op, const char **arn)
+static bool sub_arn_arg(struct sl_svcgw_op *op, const char **arn)
 {
     char region[64], account[64], name[257], id[64];
     *arn = sns_str(op->input, "SubscriptionArn");
     if (*arn == NULL || !sns_arn_parse(*arn, region, account, name, id) || id[0] == '\0') {
-        sns_fail(op, "InvalidParameterException", "Invalid parameter: SubscriptionArn");
+        sl_svcgw_fail(op, "InvalidParameterException", "Invalid parameter: SubscriptionArn");
         return false;
     }
     return true;
@@ -208,7 +208,7 @@ static bool sub_arn_arg(struct sns_op *op, const char **arn)
 
 void sns_gw_unsubscribe(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
 {
-    struct sns_op *op = sns_op_new(call, ctx, input);
+    struct sl_svcgw_op *op = sns_op_new(call, ctx, input);
     const char *arn;
     char base[300];
     if (op == NULL || !sub_arn_arg(op, &arn)) {
@@ -219,26 +219,26 @@ void sns_gw_unsubscribe(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
     sl_wbuf_str(&w, arn);
     sl_wbuf_str(&w, base);
     op->type = SL_SNS_CMD(SL_SNS_UNSUBSCRIBE);
-    op->done = sns_done_empty;
-    sns_propose(op, &w);
+    op->done = sl_svcgw_done_empty;
+    sl_svcgw_propose(op, &w);
 }
 
-static void confirmed(struct sns_op *op, struct sl_result *res)
+static void confirmed(struct sl_svcgw_op *op, struct sl_result *res)
 {
     if (res->status != SL_STATUS_OK) {
-        sns_fail_result(op, res);
+        sl_svcgw_fail_result(op, res);
         return;
     }
     struct sl_rbuf r;
     sl_rbuf_init(&r, res->data, res->len);
     char *arn = sl_rbuf_strdup(&r);
-    sns_reply(op, json_pack("{s:s}", "SubscriptionArn", arn ? arn : ""));
+    sl_svcgw_reply(op, json_pack("{s:s}", "SubscriptionArn", arn ? arn : ""));
     free(arn);
 }
 
 void sns_gw_confirm_subscription(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
 {
-    struct sns_op *op = sns_op_new(call, ctx, input);
+    struct sl_svcgw_op *op = sns_op_new(call, ctx, input);
     if (op == NULL) {
         return;
     }
@@ -246,11 +246,11 @@ void sns_gw_confirm_subscription(sl_aws_call *call, const sl_aws_ctx *ctx, json_
     const char *auth = sns_str(input, "AuthenticateOnUnsubscribe");
     char region[64], account[64], name[257], id[64];
     if (topic == NULL || !sns_arn_parse(topic, region, account, name, id) || id[0] != '\0') {
-        sns_fail(op, "InvalidParameterException", "Invalid parameter: TopicArn");
+        sl_svcgw_fail(op, "InvalidParameterException", "Invalid parameter: TopicArn");
         return;
     }
     if (token == NULL || token[0] == '\0') {
-        sns_fail(op, "InvalidParameterException", "Invalid parameter: Token");
+        sl_svcgw_fail(op, "InvalidParameterException", "Invalid parameter: Token");
         return;
     }
     struct sl_wbuf w = {0};
@@ -259,12 +259,12 @@ void sns_gw_confirm_subscription(sl_aws_call *call, const sl_aws_ctx *ctx, json_
     sl_wbuf_u8(&w, auth != NULL && strcmp(auth, "true") == 0);
     op->type = SL_SNS_CMD(SL_SNS_CONFIRM);
     op->done = confirmed;
-    sns_propose(op, &w);
+    sl_svcgw_propose(op, &w);
 }
 
 void sns_gw_set_subscription_attributes(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
 {
-    struct sns_op *op = sns_op_new(call, ctx, input);
+    struct sl_svcgw_op *op = sns_op_new(call, ctx, input);
     const char *arn;
     char buf[300];
     if (op == NULL || !sub_arn_arg(op, &arn)) {
@@ -274,7 +274,7 @@ void sns_gw_set_subscription_attributes(sl_aws_call *call, const sl_aws_ctx *ctx
     const char *msg = name ? check_sub_attr(name, value ? value : "", NULL, buf, sizeof buf)
                            : "Invalid parameter: AttributeName";
     if (msg != NULL) {
-        sns_fail(op, "InvalidParameterException", "%s", msg);
+        sl_svcgw_fail(op, "InvalidParameterException", "%s", msg);
         return;
     }
     struct sl_wbuf w = {0};
@@ -282,23 +282,23 @@ void sns_gw_set_subscription_attributes(sl_aws_call *call, const sl_aws_ctx *ctx
     sl_wbuf_str(&w, name);
     sl_wbuf_str(&w, value ? value : "");
     op->type = SL_SNS_CMD(SL_SNS_SET_SUB_ATTRIBUTE);
-    op->done = sns_done_empty;
-    sns_propose(op, &w);
+    op->done = sl_svcgw_done_empty;
+    sl_svcgw_propose(op, &w);
 }
 
 /* --- reads -------------------------------------------------------------- */
 
-static void sub_attributes_read(struct sns_op *op, struct sl_txn *t)
+static void sub_attributes_read(struct sl_svcgw_op *op, struct sl_txn *t)
 {
     struct sns_sub s;
     struct sns_topic topic;
     int rv = sns_sub_load(t, sns_str(op->input, "SubscriptionArn"), &s);
     if (rv == SL_ENOTFOUND) {
-        sns_fail(op, "NotFoundException", "Subscription does not exist");
+        sl_svcgw_fail(op, "NotFoundException", "Subscription does not exist");
         return;
     }
     if (rv != SL_OK) {
-        sns_fail(op, "InternalErrorException", "%s", sl_strerror(rv));
+        sl_svcgw_fail(op, "InternalErrorException", "%s", sl_strerror(rv));
         return;
     }
     char arn[SNS_ARN_MAX];
@@ -337,18 +337,18 @@ static void sub_attributes_read(struct sns_op *op, struct sl_txn *t)
         }
     }
     sns_sub_free(&s);
-    sns_reply(op, json_pack("{s:o}", "Attributes", a));
+    sl_svcgw_reply(op, json_pack("{s:o}", "Attributes", a));
 }
 
 void sns_gw_get_subscription_attributes(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
 {
-    struct sns_op *op = sns_op_new(call, ctx, input);
+    struct sl_svcgw_op *op = sns_op_new(call, ctx, input);
     const char *arn;
     if (op == NULL || !sub_arn_arg(op, &arn)) {
         return;
     }
     op->read = sub_attributes_read;
-    sns_read(op);
+    sl_svcgw_read(op);
 }
 
 static json_t *sub_entry(const struct sns_sub *s)
@@ -361,7 +361,7 @@ static json_t *sub_entry(const struct sns_sub *s)
 }
 
 /* Whether s's topic is in the request's region (ListSubscriptions). */
-static bool in_region(const struct sns_op *op, const struct sns_sub *s)
+static bool in_region(const struct sl_svcgw_op *op, const struct sns_sub *s)
 {
     char region[64], account[64], name[257], id[64];
     const char *want = op->ctx->region ? op->ctx->region : "us-east-1";
@@ -370,12 +370,12 @@ static bool in_region(const struct sns_op *op, const struct sns_sub *s)
 
 /* Walks subscription records from lo to hi (keys of space `space`, the
  * subscription id last), 100 a page; NextToken is the last id. */
-static void list_subs(struct sns_op *op, struct sl_txn *t, struct sl_key *lo, struct sl_key *hi,
-                      bool by_topic)
+static void list_subs(struct sl_svcgw_op *op, struct sl_txn *t, struct sl_key *lo,
+                      struct sl_key *hi, bool by_topic)
 {
     struct sl_iter *it = sl_txn_iter_range(t, lo->buf, lo->len, hi->buf, hi->len);
     if (it == NULL) {
-        sns_fail(op, "InternalErrorException", "out of memory");
+        sl_svcgw_fail(op, "InternalErrorException", "out of memory");
         return;
     }
     json_t *subs = json_array();
@@ -422,17 +422,17 @@ static void list_subs(struct sns_op *op, struct sl_txn *t, struct sl_key *lo, st
     if (more) {
         json_object_set_new(out, "NextToken", json_string(last));
     }
-    sns_reply(op, out);
+    sl_svcgw_reply(op, out);
 }
 
-static bool next_token(struct sns_op *op, struct sl_key *lo)
+static bool next_token(struct sl_svcgw_op *op, struct sl_key *lo)
 {
     const char *token = sns_str(op->input, "NextToken");
     if (token == NULL || token[0] == '\0') {
         return true;
     }
     if (strlen(token) > 40) {
-        sns_fail(op, "InvalidParameterException", "Invalid parameter: NextToken");
+        sl_svcgw_fail(op, "InvalidParameterException", "Invalid parameter: NextToken");
         return false;
     }
     sl_key_str(lo, token, strlen(token));
@@ -440,7 +440,7 @@ static bool next_token(struct sns_op *op, struct sl_key *lo)
     return true;
 }
 
-static void list_all_read(struct sns_op *op, struct sl_txn *t)
+static void list_all_read(struct sl_svcgw_op *op, struct sl_txn *t)
 {
     struct sl_key lo, hi;
     sl_key_init(&lo, SNS_KS_SUB);
@@ -452,21 +452,21 @@ static void list_all_read(struct sns_op *op, struct sl_txn *t)
 
 void sns_gw_list_subscriptions(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
 {
-    struct sns_op *op = sns_op_new(call, ctx, input);
+    struct sl_svcgw_op *op = sns_op_new(call, ctx, input);
     if (op == NULL) {
         return;
     }
     op->read = list_all_read;
-    sns_read(op);
+    sl_svcgw_read(op);
 }
 
-static void list_by_topic_read(struct sns_op *op, struct sl_txn *t)
+static void list_by_topic_read(struct sl_svcgw_op *op, struct sl_txn *t)
 {
     struct sns_topic topic;
     int rv = sns_topic_load(t, sns_str(op->input, "TopicArn"), &topic);
     if (rv != SL_OK) {
-        sns_fail(op, rv == SL_ENOTFOUND ? "NotFoundException" : "InternalErrorException",
-                 "%s", rv == SL_ENOTFOUND ? "Topic does not exist" : sl_strerror(rv));
+        sl_svcgw_fail(op, rv == SL_ENOTFOUND ? "NotFoundException" : "InternalErrorException", "%s",
+                      rv == SL_ENOTFOUND ? "Topic does not exist" : sl_strerror(rv));
         return;
     }
     struct sl_key lo, hi;
@@ -482,16 +482,16 @@ static void list_by_topic_read(struct sns_op *op, struct sl_txn *t)
 
 void sns_gw_list_subscriptions_by_topic(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
 {
-    struct sns_op *op = sns_op_new(call, ctx, input);
+    struct sl_svcgw_op *op = sns_op_new(call, ctx, input);
     const char *topic = sns_str(input, "TopicArn");
     char region[64], account[64], name[257], id[64];
     if (op == NULL) {
         return;
     }
     if (topic == NULL || !sns_arn_parse(topic, region, account, name, id) || id[0] != '\0') {
-        sns_fail(op, "InvalidParameterException", "Invalid parameter: TopicArn");
+        sl_svcgw_fail(op, "InvalidParameterException", "Invalid parameter: TopicArn");
         return;
     }
     op->read = list_by_topic_read;
-    sns_read(op);
+    sl_svcgw_read(op);
 }

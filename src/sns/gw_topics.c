@@ -108,40 +108,40 @@ static bool valid_topic_name(const char *name, bool *fifo_suffix)
     return true;
 }
 
-static bool topic_arn_arg(struct sns_op *op, const char *member, const char **arn)
+static bool topic_arn_arg(struct sl_svcgw_op *op, const char *member, const char **arn)
 {
     char region[64], account[64], name[257], id[64];
     *arn = sns_str(op->input, member);
     if (*arn == NULL || (*arn)[0] == '\0') {
-        sns_fail(op, "InvalidParameterException",
-                 "Invalid parameter: %s Reason: no value for required parameter", member);
+        sl_svcgw_fail(op, "InvalidParameterException",
+                      "Invalid parameter: %s Reason: no value for required parameter", member);
         return false;
     }
     if (!sns_arn_parse(*arn, region, account, name, id) || id[0] != '\0') {
-        sns_fail(op, "InvalidParameterException", "Invalid parameter: %s", member);
+        sl_svcgw_fail(op, "InvalidParameterException", "Invalid parameter: %s", member);
         return false;
     }
     return true;
 }
 
-static bool check_tags(struct sns_op *op, const json_t *tags)
+static bool check_tags(struct sl_svcgw_op *op, const json_t *tags)
 {
     size_t i;
     json_t *t;
     if (json_array_size(tags) > 50) {
-        sns_fail(op, "TagLimitExceededException",
-                 "Could not complete request: tag quota of per resource exceeded");
+        sl_svcgw_fail(op, "TagLimitExceededException",
+                      "Could not complete request: tag quota of per resource exceeded");
         return false;
     }
     json_array_foreach(tags, i, t)
     {
         const char *k = sns_str(t, "Key"), *v = sns_str(t, "Value");
         if (k == NULL || k[0] == '\0' || strlen(k) > 128 || strncmp(k, "aws:", 4) == 0) {
-            sns_fail(op, "InvalidParameterException", "Invalid parameter: Tags");
+            sl_svcgw_fail(op, "InvalidParameterException", "Invalid parameter: Tags");
             return false;
         }
         if (v == NULL || strlen(v) > 256) {
-            sns_fail(op, "InvalidParameterException", "Invalid parameter: Tags");
+            sl_svcgw_fail(op, "InvalidParameterException", "Invalid parameter: Tags");
             return false;
         }
     }
@@ -152,26 +152,26 @@ static void put_tags(struct sl_wbuf *w, const json_t *tags, bool values)
 {
     unsigned n;
     struct sl_kv *kv = sns_kvs_of_tags(tags, values, &n);
-    sl_sns_cmd_kvs(w, kv, n);
+    sl_kv_encode(w, kv, n);
     free(kv);
 }
 
-static void created(struct sns_op *op, struct sl_result *res)
+static void created(struct sl_svcgw_op *op, struct sl_result *res)
 {
     if (res->status != SL_STATUS_OK) {
-        sns_fail_result(op, res);
+        sl_svcgw_fail_result(op, res);
         return;
     }
     struct sl_rbuf r;
     sl_rbuf_init(&r, res->data, res->len);
     char *arn = sl_rbuf_strdup(&r);
-    sns_reply(op, json_pack("{s:s}", "TopicArn", arn ? arn : ""));
+    sl_svcgw_reply(op, json_pack("{s:s}", "TopicArn", arn ? arn : ""));
     free(arn);
 }
 
 void sns_gw_create_topic(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
 {
-    struct sns_op *op = sns_op_new(call, ctx, input);
+    struct sl_svcgw_op *op = sns_op_new(call, ctx, input);
     if (op == NULL) {
         return;
     }
@@ -180,18 +180,19 @@ void sns_gw_create_topic(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input
     const char *dpp = sns_str(input, "DataProtectionPolicy");
     bool fifo_suffix;
     if (name == NULL) {
-        sns_fail(op, "InvalidParameterException",
-                 "Invalid parameter: Name Reason: no value for required parameter");
+        sl_svcgw_fail(op, "InvalidParameterException",
+                      "Invalid parameter: Name Reason: no value for required parameter");
         return;
     }
     const char *fifo_attr = sns_str(attrs, "FifoTopic");
     bool fifo = fifo_attr != NULL && strcmp(fifo_attr, "true") == 0;
     if (!valid_topic_name(name, &fifo_suffix) || fifo_suffix != fifo) {
-        sns_fail(op, "InvalidParameterException",
-                 fifo ? "Invalid parameter: Fifo Topic names must end with .fifo and must be made "
-                        "up of only uppercase and lowercase ASCII letters, numbers, underscores, "
-                        "and hyphens, and must be between 1 and 256 characters long."
-                      : "Invalid parameter: Topic Name");
+        sl_svcgw_fail(
+            op, "InvalidParameterException",
+            fifo ? "Invalid parameter: Fifo Topic names must end with .fifo and must be made "
+                   "up of only uppercase and lowercase ASCII letters, numbers, underscores, "
+                   "and hyphens, and must be between 1 and 256 characters long."
+                 : "Invalid parameter: Topic Name");
         return;
     }
     const char *k;
@@ -207,7 +208,7 @@ void sns_gw_create_topic(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input
                               sizeof buf);
         }
         if (msg != NULL) {
-            sns_fail(op, "InvalidParameterException", "%s", msg);
+            sl_svcgw_fail(op, "InvalidParameterException", "%s", msg);
             return;
         }
     }
@@ -219,8 +220,8 @@ void sns_gw_create_topic(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input
         bool ok = json_is_object(doc);
         json_decref(doc);
         if (!ok) {
-            sns_fail(op, "InvalidParameterException",
-                     "Invalid parameter: DataProtectionPolicy Reason: failed to parse JSON");
+            sl_svcgw_fail(op, "InvalidParameterException",
+                          "Invalid parameter: DataProtectionPolicy Reason: failed to parse JSON");
             return;
         }
     }
@@ -239,13 +240,13 @@ void sns_gw_create_topic(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input
     json_decref(kept);
     op->type = SL_SNS_CMD(SL_SNS_CREATE_TOPIC);
     op->done = created;
-    sns_propose(op, &w);
+    sl_svcgw_propose(op, &w);
 }
 
 static void topic_command(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input, uint8_t cmd,
                           const char *arn_member)
 {
-    struct sns_op *op = sns_op_new(call, ctx, input);
+    struct sl_svcgw_op *op = sns_op_new(call, ctx, input);
     const char *arn;
     if (op == NULL || !topic_arn_arg(op, arn_member, &arn)) {
         return;
@@ -264,7 +265,7 @@ static void topic_command(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *inpu
                                   : check_value(name, value ? value : "", fifo, buf, sizeof buf);
             if (msg != NULL) {
                 sl_wbuf_free(&w);
-                sns_fail(op, "InvalidParameterException", "%s", msg);
+                sl_svcgw_fail(op, "InvalidParameterException", "%s", msg);
                 return;
             }
             sl_wbuf_str(&w, name);
@@ -290,10 +291,10 @@ static void topic_command(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *inpu
             if (label == NULL || label[0] == '\0' || json_array_size(accounts) == 0 ||
                 json_array_size(actions) == 0) {
                 sl_wbuf_free(&w);
-                sns_fail(op, "InvalidParameterException", "Invalid parameter: %s",
-                         label == NULL || label[0] == '\0' ? "Label"
-                         : json_array_size(accounts) == 0 ? "AWSAccountId"
-                                                          : "ActionName");
+                sl_svcgw_fail(op, "InvalidParameterException", "Invalid parameter: %s",
+                              label == NULL || label[0] == '\0' ? "Label"
+                              : json_array_size(accounts) == 0  ? "AWSAccountId"
+                                                                : "ActionName");
                 return;
             }
             sl_wbuf_str(&w, label);
@@ -313,7 +314,7 @@ static void topic_command(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *inpu
             const char *label = sns_str(input, "Label");
             if (label == NULL || label[0] == '\0') {
                 sl_wbuf_free(&w);
-                sns_fail(op, "InvalidParameterException", "Invalid parameter: Label");
+                sl_svcgw_fail(op, "InvalidParameterException", "Invalid parameter: Label");
                 return;
             }
             sl_wbuf_str(&w, label);
@@ -326,8 +327,9 @@ static void topic_command(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *inpu
             json_decref(doc);
             if (!ok) {
                 sl_wbuf_free(&w);
-                sns_fail(op, "InvalidParameterException",
-                         "Invalid parameter: DataProtectionPolicy Reason: failed to parse JSON");
+                sl_svcgw_fail(
+                    op, "InvalidParameterException",
+                    "Invalid parameter: DataProtectionPolicy Reason: failed to parse JSON");
                 return;
             }
             sl_wbuf_str(&w, p);
@@ -337,8 +339,8 @@ static void topic_command(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *inpu
             break;
     }
     op->type = SL_SNS_CMD(cmd);
-    op->done = sns_done_empty;
-    sns_propose(op, &w);
+    op->done = sl_svcgw_done_empty;
+    sl_svcgw_propose(op, &w);
 }
 
 void sns_gw_delete_topic(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
@@ -378,25 +380,26 @@ void sns_gw_put_data_protection(sl_aws_call *call, const sl_aws_ctx *ctx, json_t
 
 /* --- reads -------------------------------------------------------------- */
 
-static void read_topic(struct sns_op *op, struct sl_txn *t, const char *member,
-                       void (*answer)(struct sns_op *, struct sns_topic *), const char *missing)
+static void read_topic(struct sl_svcgw_op *op, struct sl_txn *t, const char *member,
+                       void (*answer)(struct sl_svcgw_op *, struct sns_topic *),
+                       const char *missing)
 {
     struct sns_topic topic;
     int rv = sns_topic_load(t, sns_str(op->input, member), &topic);
     if (rv == SL_ENOTFOUND) {
-        sns_fail(op, missing, missing[0] == 'R' ? "Resource does not exist"
-                                                : "Topic does not exist");
+        sl_svcgw_fail(op, missing,
+                      missing[0] == 'R' ? "Resource does not exist" : "Topic does not exist");
         return;
     }
     if (rv != SL_OK) {
-        sns_fail(op, "InternalErrorException", "%s", sl_strerror(rv));
+        sl_svcgw_fail(op, "InternalErrorException", "%s", sl_strerror(rv));
         return;
     }
     answer(op, &topic);
     sns_topic_free(&topic);
 }
 
-static void attributes_answer(struct sns_op *op, struct sns_topic *t)
+static void attributes_answer(struct sl_svcgw_op *op, struct sns_topic *t)
 {
     char arn[SNS_ARN_MAX], n[16];
     json_t *a = json_object();
@@ -427,77 +430,77 @@ static void attributes_answer(struct sns_op *op, struct sns_topic *t)
         json_object_set_new(a, "ContentBasedDeduplication",
                             json_string(t->content_dedup ? "true" : "false"));
     }
-    sns_reply(op, json_pack("{s:o}", "Attributes", a));
+    sl_svcgw_reply(op, json_pack("{s:o}", "Attributes", a));
 }
 
-static void get_attributes_read(struct sns_op *op, struct sl_txn *t)
+static void get_attributes_read(struct sl_svcgw_op *op, struct sl_txn *t)
 {
     read_topic(op, t, "TopicArn", attributes_answer, "NotFoundException");
 }
 
 void sns_gw_get_topic_attributes(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
 {
-    struct sns_op *op = sns_op_new(call, ctx, input);
+    struct sl_svcgw_op *op = sns_op_new(call, ctx, input);
     const char *arn;
     if (op == NULL || !topic_arn_arg(op, "TopicArn", &arn)) {
         return;
     }
     op->read = get_attributes_read;
-    sns_read(op);
+    sl_svcgw_read(op);
 }
 
-static void tags_answer(struct sns_op *op, struct sns_topic *t)
+static void tags_answer(struct sl_svcgw_op *op, struct sns_topic *t)
 {
     json_t *tags = json_array();
     for (unsigned i = 0; i < t->n_tags; i++) {
         json_array_append_new(tags, json_pack("{s:s,s:s}", "Key", t->tags[i].name, "Value",
                                               t->tags[i].value));
     }
-    sns_reply(op, json_pack("{s:o}", "Tags", tags));
+    sl_svcgw_reply(op, json_pack("{s:o}", "Tags", tags));
 }
 
-static void tags_read(struct sns_op *op, struct sl_txn *t)
+static void tags_read(struct sl_svcgw_op *op, struct sl_txn *t)
 {
     read_topic(op, t, "ResourceArn", tags_answer, "ResourceNotFoundException");
 }
 
 void sns_gw_list_tags(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
 {
-    struct sns_op *op = sns_op_new(call, ctx, input);
+    struct sl_svcgw_op *op = sns_op_new(call, ctx, input);
     const char *arn;
     if (op == NULL || !topic_arn_arg(op, "ResourceArn", &arn)) {
         return;
     }
     op->read = tags_read;
-    sns_read(op);
+    sl_svcgw_read(op);
 }
 
-static void dpp_answer(struct sns_op *op, struct sns_topic *t)
+static void dpp_answer(struct sl_svcgw_op *op, struct sns_topic *t)
 {
-    sns_reply(op, t->data_protection[0]
-                      ? json_pack("{s:s}", "DataProtectionPolicy", t->data_protection)
-                      : json_object());
+    sl_svcgw_reply(op, t->data_protection[0]
+                           ? json_pack("{s:s}", "DataProtectionPolicy", t->data_protection)
+                           : json_object());
 }
 
-static void dpp_read(struct sns_op *op, struct sl_txn *t)
+static void dpp_read(struct sl_svcgw_op *op, struct sl_txn *t)
 {
     read_topic(op, t, "ResourceArn", dpp_answer, "NotFoundException");
 }
 
 void sns_gw_get_data_protection(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
 {
-    struct sns_op *op = sns_op_new(call, ctx, input);
+    struct sl_svcgw_op *op = sns_op_new(call, ctx, input);
     const char *arn;
     if (op == NULL || !topic_arn_arg(op, "ResourceArn", &arn)) {
         return;
     }
     op->read = dpp_read;
-    sns_read(op);
+    sl_svcgw_read(op);
 }
 
 /* ListTopics: the account's topics in the request's region, in name
  * order, 100 a page; NextToken is the last ARN returned. */
-static void list_read(struct sns_op *op, struct sl_txn *t)
+static void list_read(struct sl_svcgw_op *op, struct sl_txn *t)
 {
     const char *token = sns_str(op->input, "NextToken");
     const char *account = op->ctx->account_id;
@@ -512,7 +515,7 @@ static void list_read(struct sns_op *op, struct sl_txn *t)
         char region[64], acc[64], name[257], id[64];
         if (!sns_arn_parse(token, region, acc, name, id) || strcmp(acc, account) != 0 ||
             strcmp(region, region_in) != 0) {
-            sns_fail(op, "InvalidParameterException", "Invalid parameter: NextToken");
+            sl_svcgw_fail(op, "InvalidParameterException", "Invalid parameter: NextToken");
             return;
         }
         sns_key_topic_name(&lo, account, region, name);
@@ -520,7 +523,7 @@ static void list_read(struct sns_op *op, struct sl_txn *t)
     }
     struct sl_iter *it = sl_txn_iter_range(t, lo.buf, lo.len, hi.buf, hi.len);
     if (it == NULL) {
-        sns_fail(op, "InternalErrorException", "out of memory");
+        sl_svcgw_fail(op, "InternalErrorException", "out of memory");
         return;
     }
     json_t *topics = json_array();
@@ -552,15 +555,15 @@ static void list_read(struct sns_op *op, struct sl_txn *t)
     if (more) {
         json_object_set_new(out, "NextToken", json_string(last));
     }
-    sns_reply(op, out);
+    sl_svcgw_reply(op, out);
 }
 
 void sns_gw_list_topics(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
 {
-    struct sns_op *op = sns_op_new(call, ctx, input);
+    struct sl_svcgw_op *op = sns_op_new(call, ctx, input);
     if (op == NULL) {
         return;
     }
     op->read = list_read;
-    sns_read(op);
+    sl_svcgw_read(op);
 }

@@ -24,7 +24,6 @@ int sns_ok(struct sl_result *res, struct sl_wbuf *w);
 
 /* Reads n (name, value) pairs (sorted into a kv list). */
 int sns_read_kvs(struct sl_rbuf *r, struct sl_kv **kv, unsigned *n);
-void sns_write_kvs(struct sl_wbuf *w, const struct sl_kv *kv, unsigned n);
 
 /* Loads the topic named by the ARN read from r; on a missing topic sets
  * res to NotFound ("Topic does not exist") and returns 1. */

@@ -76,7 +76,7 @@ static int save(struct sl_txn *t, uint8_t kind, const char *account, const char 
     }
     sl_wbuf_u8(&w, SNS_RECORD_VERSION);
     sl_wbuf_str(&w, m->parent ? m->parent : "");
-    sns_write_kvs(&w, m->attrs, m->n_attrs);
+    sl_kv_encode(&w, m->attrs, m->n_attrs);
     if (w.failed) {
         sl_wbuf_free(&w);
         return SL_ENOMEM;

@@ -57,15 +57,6 @@ int sns_read_kvs(struct sl_rbuf *r, struct sl_kv **kv, unsigned *n)
     return SL_OK;
 }
 
-void sns_write_kvs(struct sl_wbuf *w, const struct sl_kv *kv, unsigned n)
-{
-    sl_wbuf_u32(w, n);
-    for (unsigned i = 0; i < n; i++) {
-        sl_wbuf_str(w, kv[i].name);
-        sl_wbuf_str(w, kv[i].value);
-    }
-}
-
 int sns_open_topic(struct sl_apply_ctx *ctx, const char *arn, struct sns_topic *t,
                    struct sl_result *res)
 {

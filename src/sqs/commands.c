@@ -12,15 +12,6 @@ void sl_sqs_cmd_queue(struct sl_wbuf *w, const char *account, const char *name)
     sl_wbuf_str(w, name);
 }
 
-void sl_sqs_cmd_kvs(struct sl_wbuf *w, const struct sl_kv *kv, unsigned n)
-{
-    sl_wbuf_u32(w, n);
-    for (unsigned i = 0; i < n; i++) {
-        sl_wbuf_str(w, kv[i].name);
-        sl_wbuf_str(w, kv[i].value);
-    }
-}
-
 void sl_sqs_cmd_create(struct sl_wbuf *w, const char *account, const char *region,
                        const char *name, const struct sl_kv *attrs, unsigned n_attrs,
                        const struct sl_kv *tags, unsigned n_tags, const uint8_t secret[16])
@@ -28,8 +19,8 @@ void sl_sqs_cmd_create(struct sl_wbuf *w, const char *account, const char *regio
     sl_wbuf_str(w, account);
     sl_wbuf_str(w, region);
     sl_wbuf_str(w, name);
-    sl_sqs_cmd_kvs(w, attrs, n_attrs);
-    sl_sqs_cmd_kvs(w, tags, n_tags);
+    sl_kv_encode(w, attrs, n_attrs);
+    sl_kv_encode(w, tags, n_tags);
     sl_wbuf_bytes(w, secret, 16);
 }
 

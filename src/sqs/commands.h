@@ -13,7 +13,6 @@
 
 /* Commands on one queue start with its account and name. */
 void sl_sqs_cmd_queue(struct sl_wbuf *w, const char *account, const char *name);
-void sl_sqs_cmd_kvs(struct sl_wbuf *w, const struct sl_kv *kv, unsigned n);
 void sl_sqs_cmd_create(struct sl_wbuf *w, const char *account, const char *region,
                        const char *name, const struct sl_kv *attrs, unsigned n_attrs,
                        const struct sl_kv *tags, unsigned n_tags, const uint8_t secret[16]);

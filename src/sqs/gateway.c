@@ -1,15 +1,12 @@
 /* The SQS gateway: operation table, lifecycle and what every handler
- * shares (queue URLs, errors, proposing and reading). */
+ * shares (queue URLs, integer members, the request id of a command). */
 #include "src/sqs/gateway.h"
 
-#include <openssl/evp.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/aws/model.h"
-#include "raft/node.h"
 #include "src/clock.h"
 #include "src/err.h"
 #include "src/sqs/commands.h"
@@ -92,60 +89,42 @@ void sl_sqs_gw_close(struct sl_sqs_gw *gw)
     uv_close((uv_handle_t *)&gw->timer, gw_closed);
 }
 
+/* The HTTP request id, or the retry key, with the try of a long poll. */
+static void request_id(const struct sl_svcgw_op *base, uint8_t out[16])
+{
+    const struct sqs_op *op = (const struct sqs_op *)base;
+    char text[128];
+    const char *key = base->ctx->request_id ? base->ctx->request_id : "";
+    if (op->retry_key[0]) {
+        key = op->retry_key;
+    }
+    int n = snprintf(text, sizeof text, "%.110s/%u", key, op->attempt);
+    sl_svcgw_digest_id(text, (size_t)n, out);
+}
+
+/* No read_txn: reads go to the store (src/sqs/read.h). */
+static const struct sl_svcgw sqs_svcgw = {
+    .model = &sl_aws_model_sqs,
+    .internal_error = "InternalError",
+    .cmd_version = SL_SQS_CMD_VERSION,
+    .result_error = sl_sqs_result_error,
+    .request_id = request_id,
+};
+
 struct sqs_op *sqs_op_new(struct sl_sqs_gw *gw, sl_aws_call *call, const sl_aws_ctx *ctx,
                           json_t *input)
 {
-    struct sqs_op *op = calloc(1, sizeof *op);
-    if (op == NULL) {
-        sl_aws_error err;
-        sl_aws_error_set(&err, 500, false, "InternalError", "out of memory");
-        sl_aws_call_fail(call, &err);
-        return NULL;
+    struct sqs_op *op =
+        sqs_op_of(sl_svcgw_op_new(&sqs_svcgw, sizeof(struct sqs_op), gw->node, call, ctx, input));
+    if (op != NULL) {
+        op->gw = gw;
     }
-    op->gw = gw;
-    op->call = call;
-    op->ctx = ctx;
-    op->input = input;
     return op;
 }
 
-void sqs_op_free(struct sqs_op *op)
+struct sqs_op *sqs_op_of(struct sl_svcgw_op *base)
 {
-    if (op->cleanup != NULL) {
-        op->cleanup(op);
-    }
-    free(op);
-}
-
-void sqs_reply(struct sqs_op *op, json_t *output)
-{
-    sl_aws_call_reply(op->call, output);
-    sqs_op_free(op);
-}
-
-void sqs_fail(struct sqs_op *op, const char *code, const char *fmt, ...)
-{
-    char msg[SL_AWS_ERR_MSG_MAX];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    sl_aws_error err;
-    sl_aws_model_error_set(&sl_aws_model_sqs, &err, code, "%s", msg);
-    sl_aws_call_fail(op->call, &err);
-    sqs_op_free(op);
-}
-
-void sqs_fail_result(struct sqs_op *op, const struct sl_result *res)
-{
-    char *code = NULL, *message = NULL;
-    if (!sl_sqs_result_error(res, &code, &message)) {
-        sqs_fail(op, "InternalError", "the command was rejected (status %d)", res->status);
-        return;
-    }
-    sqs_fail(op, code, "%s", message ? message : "");
-    free(code);
-    free(message);
+    return (struct sqs_op *)base;
 }
 
 char *sqs_queue_url(const sl_aws_ctx *ctx, const char *account, const char *name)
@@ -161,9 +140,10 @@ char *sqs_queue_url(const sl_aws_ctx *ctx, const char *account, const char *name
 
 bool sqs_op_queue(struct sqs_op *op)
 {
-    const char *url = json_string_value(json_object_get(op->input, "QueueUrl"));
+    const char *url = json_string_value(json_object_get(op->base.input, "QueueUrl"));
     if (url == NULL || url[0] == '\0') {
-        sqs_fail(op, "MissingParameter", "The request must contain the parameter QueueUrl.");
+        sl_svcgw_fail(&op->base, "MissingParameter",
+                      "The request must contain the parameter QueueUrl.");
         return false;
     }
     /* http(s)://host[:port]/ACCOUNT/NAME: the last two path segments. */
@@ -174,7 +154,8 @@ bool sqs_op_queue(struct sqs_op *op)
     size_t nlen = slash ? strlen(slash + 1) : 0;
     bool digits = alen == 12 && strspn(path + 1, "0123456789") == 12;
     if (!digits || nlen == 0 || nlen >= sizeof op->name) {
-        sqs_fail(op, "InvalidAddress", "The address %s is not valid for this endpoint.", url);
+        sl_svcgw_fail(&op->base, "InvalidAddress", "The address %s is not valid for this endpoint.",
+                      url);
         return false;
     }
     memcpy(op->account, path + 1, 12);
@@ -186,7 +167,7 @@ bool sqs_op_queue(struct sqs_op *op)
 bool sqs_int_arg(struct sqs_op *op, const char *member, long long min, long long max,
                  bool *present, long long *value, const char *reason)
 {
-    json_t *v = json_object_get(op->input, member);
+    json_t *v = json_object_get(op->base.input, member);
     *present = v != NULL && !json_is_null(v);
     if (!*present) {
         return true;
@@ -200,77 +181,12 @@ bool sqs_int_arg(struct sqs_op *op, const char *member, long long min, long long
         }
     }
     if (n < min || n > max) {
-        sqs_fail(op, "InvalidParameterValue", "Value %s for parameter %s is invalid. Reason: %s",
-                 json_is_integer(v) ? "" : json_string_value(v) ? json_string_value(v) : "",
-                 member, reason);
+        sl_svcgw_fail(&op->base, "InvalidParameterValue",
+                      "Value %s for parameter %s is invalid. Reason: %s",
+                      json_is_integer(v) ? "" : json_string_value(v) ? json_string_value(v) : "",
+                      member, reason);
         return false;
     }
     *value = n;
     return true;
-}
-
-/* The request id of the HTTP request (and the try of a long poll), as the
- * 16 bytes that make a retried command return its first result. */
-static void request_id(const struct sqs_op *op, uint8_t out[16])
-{
-    uint8_t d[32];
-    char text[128];
-    unsigned int len = 32;
-    const char *key = op->retry_key[0] ? op->retry_key
-                      : op->ctx->request_id ? op->ctx->request_id : "";
-    int n = snprintf(text, sizeof text, "%.110s/%u", key, op->attempt);
-    EVP_Digest(text, (size_t)n, d, &len, EVP_sha256(), NULL);
-    memcpy(out, d, 16);
-}
-
-static void proposed(void *data, int status, struct sl_result *res)
-{
-    struct sqs_op *op = data;
-    if (status == SL_OK) {
-        op->done(op, res);
-        free(res->data);
-        return;
-    }
-    sl_aws_error err;
-    sl_aws_error_set(&err, 503, false, "ServiceUnavailable", "%s",
-                     status == SL_EUNKNOWN ? "The leader changed before the outcome was known; "
-                                             "retry the request."
-                                           : "The service is unavailable; retry the request.");
-    sl_aws_call_fail(op->call, &err);
-    sqs_op_free(op);
-}
-
-void sqs_propose(struct sqs_op *op, struct sl_wbuf *w)
-{
-    uint8_t id[16];
-    if (w->failed) {
-        sl_wbuf_free(w);
-        sqs_fail(op, "InternalError", "out of memory");
-        return;
-    }
-    request_id(op, id);
-    int rv = sl_node_propose(op->gw->node, id, op->type, SL_SQS_CMD_VERSION, w->p, w->len,
-                             proposed, op);
-    sl_wbuf_free(w);
-    if (rv != SL_OK) {
-        proposed(op, rv == SL_EBUSY ? SL_EBUSY : SL_ENOTLEADER, NULL);
-    }
-}
-
-static void read_ready(void *data, int status)
-{
-    struct sqs_op *op = data;
-    if (status == SL_OK) {
-        op->read(op);
-    } else {
-        proposed(op, SL_ENOTLEADER, NULL);
-    }
-}
-
-void sqs_read(struct sqs_op *op)
-{
-    int rv = sl_node_read_barrier(op->gw->node, read_ready, op);
-    if (rv != SL_OK) {
-        proposed(op, SL_ENOTLEADER, NULL);
-    }
 }

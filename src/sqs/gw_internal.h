@@ -11,6 +11,7 @@
 #include "api/aws/call.h"
 #include "api/aws/registry.h"
 #include "src/service.h"
+#include "src/svcgw.h"
 #include "src/wire.h"
 
 struct sl_node;
@@ -25,22 +26,16 @@ struct sl_sqs_gw {
     bool closing;
 };
 
-/* One call in progress. */
+/* One call in progress: the part every service keeps (src/svcgw.h), and the
+ * queue it names. Callbacks get &base; sqs_op_of gives the op back. */
 struct sqs_op {
+    struct sl_svcgw_op base; /* first */
     struct sl_sqs_gw *gw;
-    sl_aws_call *call;
-    const sl_aws_ctx *ctx;
-    json_t *input;
     char account[16];
     char name[96];
-    uint16_t type;
     uint32_t attempt; /* long polls propose again: each try its own id */
     char retry_key[256]; /* names the command instead of the HTTP request id
                             (FIFO ReceiveRequestAttemptId) when set */
-    void (*done)(struct sqs_op *op, struct sl_result *res); /* after commit */
-    void (*read)(struct sqs_op *op);                         /* after a barrier */
-    void *extra;                         /* per-operation state */
-    void (*cleanup)(struct sqs_op *op);  /* frees extra when the op ends */
 };
 
 #define SQS_MAX_MESSAGE 1048576
@@ -48,28 +43,13 @@ struct sqs_op {
 
 struct sqs_op *sqs_op_new(struct sl_sqs_gw *gw, sl_aws_call *call, const sl_aws_ctx *ctx,
                           json_t *input);
-void sqs_op_free(struct sqs_op *op);
-
-/* Answers and frees op. */
-void sqs_reply(struct sqs_op *op, json_t *output);
-void sqs_fail(struct sqs_op *op, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-/* A command's AWS error result (status SL_SQS_STATUS_ERROR) as the answer. */
-void sqs_fail_result(struct sqs_op *op, const struct sl_result *res);
+struct sqs_op *sqs_op_of(struct sl_svcgw_op *base);
 
 /* Parses QueueUrl into op->account and op->name; answers InvalidAddress or
  * MissingParameter and returns false when it cannot. */
 bool sqs_op_queue(struct sqs_op *op);
 /* The queue URL for account/name as this client reached us. */
 char *sqs_queue_url(const sl_aws_ctx *ctx, const char *account, const char *name);
-
-/* Proposes w's payload as op->type; op->done runs with the result, or the
- * op is answered with a retryable error. w is freed. */
-void sqs_propose(struct sqs_op *op, struct sl_wbuf *w);
-/* Runs op->read once the leader's state reflects every acknowledged write. */
-void sqs_read(struct sqs_op *op);
-
-/* The leader's wall clock, ms: what the FSM clock will read next. */
 
 /* Integer member: false (op answered) when present but out of range. */
 bool sqs_int_arg(struct sqs_op *op, const char *member, long long min, long long max,

@@ -242,9 +242,9 @@ static void send_state_free(struct send_state *s)
     free(s);
 }
 
-static void send_cleanup(struct sqs_op *op)
+static void send_cleanup(struct sl_svcgw_op *base)
 {
-    send_state_free(op->extra);
+    send_state_free(base->extra);
 }
 
 static json_t *success_entry(const struct outgoing *o, const char *message_id, uint64_t seq)
@@ -270,17 +270,18 @@ static json_t *failed_entry(const char *id, const char *code, const char *messag
                      message);
 }
 
-static void send_done(struct sqs_op *op, struct sl_result *res)
+static void send_done(struct sl_svcgw_op *base, struct sl_result *res)
 {
-    struct send_state *s = op->extra;
+    struct sqs_op *op = sqs_op_of(base);
+    struct send_state *s = base->extra;
     struct sl_sqs_entry_result r[BATCH_MAX];
     unsigned n = 0;
     if (res->status != SL_STATUS_OK) {
-        sqs_fail_result(op, res);
+        sl_svcgw_fail_result(base, res);
         return;
     }
     if (sl_sqs_batch_decode(res, true, r, &n, BATCH_MAX) != SL_OK) {
-        sqs_fail(op, "InternalError", "malformed send result");
+        sl_svcgw_fail(base, "InternalError", "malformed send result");
         return;
     }
     unsigned sent = 0;
@@ -322,17 +323,17 @@ static void send_done(struct sqs_op *op, struct sl_result *res)
         json_decref(ok);
         json_decref(failed);
         sl_sqs_batch_free(r, n);
-        sqs_fail(op, c, "%s", m);
+        sl_svcgw_fail(base, c, "%s", m);
         return;
     }
     sl_sqs_batch_free(r, n);
     if (!s->batch) {
         json_decref(ok);
         json_decref(failed);
-        sqs_reply(op, single);
+        sl_svcgw_reply(base, single);
         return;
     }
-    sqs_reply(op, json_pack("{s:o,s:o}", "Successful", ok, "Failed", failed));
+    sl_svcgw_reply(base, json_pack("{s:o,s:o}", "Successful", ok, "Failed", failed));
 }
 
 static void propose_send(struct sqs_op *op, struct send_state *s)
@@ -350,22 +351,22 @@ static void propose_send(struct sqs_op *op, struct send_state *s)
             .md5_attrs = o->md5_attrs, .trace_header = o->trace ? o->trace : "",
             .md5_sys = o->md5_sys, .has_delay = o->has_delay, .delay = o->delay,
             .group = o->group ? o->group : "", .dedup_id = o->dedup ? o->dedup : "",
-            .sender_id = op->ctx->account_id, .size = o->size};
+            .sender_id = op->base.ctx->account_id, .size = o->size};
     }
-    op->extra = s;
-    op->cleanup = send_cleanup;
-    op->done = send_done;
-    op->type = SL_SQS_CMD(SL_SQS_SEND);
+    op->base.extra = s;
+    op->base.cleanup = send_cleanup;
+    op->base.done = send_done;
+    op->base.type = SL_SQS_CMD(SL_SQS_SEND);
     if (k == 0) {
         /* Every entry failed validation: answer without a command. */
         struct sl_result none = {.status = SL_STATUS_OK, .data = (uint8_t *)"\0\0\0\0", .len = 4};
-        send_done(op, &none);
+        send_done(&op->base, &none);
         return;
     }
     struct sl_wbuf w = {0};
     sl_sqs_cmd_queue(&w, op->account, op->name);
     sl_sqs_cmd_send(&w, e, k);
-    sqs_propose(op, &w);
+    sl_svcgw_propose(&op->base, &w);
 }
 
 void sqs_gw_send_message(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
@@ -376,11 +377,11 @@ void sqs_gw_send_message(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input
     }
     struct send_state *s = calloc(1, sizeof *s);
     if (s == NULL) {
-        sqs_fail(op, "InternalError", "out of memory");
+        sl_svcgw_fail(&op->base, "InternalError", "out of memory");
         return;
     }
-    op->extra = s;
-    op->cleanup = send_cleanup;
+    op->base.extra = s;
+    op->base.cleanup = send_cleanup;
     if (!sqs_op_queue(op)) {
         return;
     }
@@ -390,7 +391,7 @@ void sqs_gw_send_message(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input
         char c[64], m[700];
         snprintf(c, sizeof c, "%s", s->out[0].code);
         snprintf(m, sizeof m, "%s", s->out[0].message);
-        sqs_fail(op, c, "%s", m);
+        sl_svcgw_fail(&op->base, c, "%s", m);
         return;
     }
     propose_send(op, s);
@@ -399,29 +400,30 @@ void sqs_gw_send_message(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input
 /* Checks a batch's entry list: 1..10 entries with distinct, valid ids. */
 static bool batch_entries(struct sqs_op *op, const char *what, json_t **entries)
 {
-    *entries = json_object_get(op->input, "Entries");
+    *entries = json_object_get(op->base.input, "Entries");
     size_t n = json_array_size(*entries);
     if (n == 0) {
-        sqs_fail(op, "EmptyBatchRequest", "There should be at least one %s in the request.", what);
+        sl_svcgw_fail(&op->base, "EmptyBatchRequest",
+                      "There should be at least one %s in the request.", what);
         return false;
     }
     if (n > BATCH_MAX) {
-        sqs_fail(op, "TooManyEntriesInBatchRequest",
-                 "Maximum number of entries per request are 10. You have sent %zu.", n);
+        sl_svcgw_fail(&op->base, "TooManyEntriesInBatchRequest",
+                      "Maximum number of entries per request are 10. You have sent %zu.", n);
         return false;
     }
     for (size_t i = 0; i < n; i++) {
         const char *id = json_string_value(json_object_get(json_array_get(*entries, i), "Id"));
         if (id == NULL || !valid_name_chars(id, 80, "-_")) {
-            sqs_fail(op, "InvalidBatchEntryId",
-                     "A batch entry id can only contain alphanumeric characters, hyphens and "
-                     "underscores. It can be at most 80 letters long.");
+            sl_svcgw_fail(&op->base, "InvalidBatchEntryId",
+                          "A batch entry id can only contain alphanumeric characters, hyphens and "
+                          "underscores. It can be at most 80 letters long.");
             return false;
         }
         for (size_t j = 0; j < i; j++) {
             const char *other = json_string_value(json_object_get(json_array_get(*entries, j), "Id"));
             if (strcmp(id, other) == 0) {
-                sqs_fail(op, "BatchEntryIdsNotDistinct", "Id %s repeated.", id);
+                sl_svcgw_fail(&op->base, "BatchEntryIdsNotDistinct", "Id %s repeated.", id);
                 return false;
             }
         }
@@ -439,11 +441,11 @@ void sqs_gw_send_message_batch(sl_aws_call *call, const sl_aws_ctx *ctx, json_t 
     }
     struct send_state *s = calloc(1, sizeof *s);
     if (s == NULL) {
-        sqs_fail(op, "InternalError", "out of memory");
+        sl_svcgw_fail(&op->base, "InternalError", "out of memory");
         return;
     }
-    op->extra = s;
-    op->cleanup = send_cleanup;
+    op->base.extra = s;
+    op->base.cleanup = send_cleanup;
     s->batch = true;
     size_t total = 0;
     for (size_t i = 0; i < json_array_size(entries); i++) {
@@ -455,9 +457,9 @@ void sqs_gw_send_message_batch(sl_aws_call *call, const sl_aws_ctx *ctx, json_t 
         s->n++;
     }
     if (total > SQS_MAX_MESSAGE) {
-        sqs_fail(op, "BatchRequestTooLong",
-                 "Batch requests cannot be longer than 1048576 bytes. You have sent %zu bytes.",
-                 total);
+        sl_svcgw_fail(
+            &op->base, "BatchRequestTooLong",
+            "Batch requests cannot be longer than 1048576 bytes. You have sent %zu bytes.", total);
         return;
     }
     propose_send(op, s);
@@ -527,9 +529,9 @@ static bool wanted(json_t *names, const char *name, bool prefix_match)
 
 static json_t *message_json(struct sqs_op *op, const struct sl_sqs_message *m)
 {
-    json_t *sys = json_object_get(op->input, "MessageSystemAttributeNames");
-    json_t *legacy = json_object_get(op->input, "AttributeNames");
-    json_t *user = json_object_get(op->input, "MessageAttributeNames");
+    json_t *sys = json_object_get(op->base.input, "MessageSystemAttributeNames");
+    json_t *legacy = json_object_get(op->base.input, "AttributeNames");
+    json_t *user = json_object_get(op->base.input, "MessageAttributeNames");
     json_t *out = json_pack("{s:s,s:s,s:s,s:s%}", "MessageId", m->message_id, "ReceiptHandle",
                             m->receipt, "MD5OfBody", m->md5_body, "Body", (const char *)m->body,
                             m->body_len);
@@ -584,18 +586,19 @@ static json_t *message_json(struct sqs_op *op, const struct sl_sqs_message *m)
 
 static void receive_propose(struct sqs_poll *p);
 
-static void receive_done(struct sqs_op *op, struct sl_result *res)
+static void receive_done(struct sl_svcgw_op *base, struct sl_result *res)
 {
-    struct sqs_poll *p = op->extra;
+    struct sqs_op *op = sqs_op_of(base);
+    struct sqs_poll *p = base->extra;
     struct sl_sqs_message m[BATCH_MAX];
     unsigned n = 0;
     p->busy = false;
     if (res->status != SL_STATUS_OK) {
-        sqs_fail_result(op, res);
+        sl_svcgw_fail_result(base, res);
         return;
     }
     if (sl_sqs_receive_decode(res, m, &n, BATCH_MAX) != SL_OK) {
-        sqs_fail(op, "InternalError", "malformed receive result");
+        sl_svcgw_fail(base, "InternalError", "malformed receive result");
         return;
     }
     uint64_t now = sl_wall_ms();
@@ -627,7 +630,8 @@ static void receive_done(struct sqs_op *op, struct sl_result *res)
         json_array_append_new(list, message_json(op, &m[i]));
     }
     sl_sqs_messages_free(m, n);
-    sqs_reply(op, n > 0 ? json_pack("{s:o}", "Messages", list) : (json_decref(list), json_object()));
+    sl_svcgw_reply(base, n > 0 ? json_pack("{s:o}", "Messages", list)
+                                    : (json_decref(list), json_object()));
 }
 
 static void receive_propose(struct sqs_poll *p)
@@ -638,10 +642,10 @@ static void receive_propose(struct sqs_poll *p)
     op->attempt++;
     sl_sqs_cmd_queue(&w, op->account, op->name);
     sl_sqs_cmd_receive(&w, p->max, p->has_vt, p->vt);
-    op->type = SL_SQS_CMD(SL_SQS_RECEIVE);
-    op->done = receive_done;
+    op->base.type = SL_SQS_CMD(SL_SQS_RECEIVE);
+    op->base.done = receive_done;
     /* A failed proposal answers the op; the poll goes with it. */
-    sqs_propose(op, &w);
+    sl_svcgw_propose(&op->base, &w);
 }
 
 static void polls_timer(uv_timer_t *t)
@@ -679,10 +683,11 @@ void sqs_polls_wake(struct sl_sqs_gw *gw, const char *account, const char *name,
     }
 }
 
-static void poll_cleanup(struct sqs_op *op)
+static void poll_cleanup(struct sl_svcgw_op *base)
 {
-    poll_unlink(op->gw, op->extra);
-    free(op->extra);
+    struct sqs_op *op = sqs_op_of(base);
+    poll_unlink(op->gw, base->extra);
+    free(base->extra);
 }
 
 /* Parked polls answer empty; busy ones are answered by their proposal. */
@@ -691,7 +696,7 @@ void sqs_polls_close(struct sl_sqs_gw *gw)
     for (struct sqs_poll *p = gw->polls, *next; p != NULL; p = next) {
         next = p->next;
         if (!p->busy) {
-            sqs_reply(p->op, json_object());
+            sl_svcgw_reply(&p->op->base, json_object());
         }
     }
 }
@@ -727,7 +732,7 @@ void sqs_gw_receive_message(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *in
     }
     struct sqs_poll *p = calloc(1, sizeof *p);
     if (p == NULL) {
-        sqs_fail(op, "InternalError", "out of memory");
+        sl_svcgw_fail(&op->base, "InternalError", "out of memory");
         return;
     }
     p->op = op;
@@ -737,8 +742,8 @@ void sqs_gw_receive_message(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *in
     p->deadline = sl_wall_ms() + (uint64_t)wait * 1000;
     p->next = op->gw->polls;
     op->gw->polls = p;
-    op->extra = p;
-    op->cleanup = poll_cleanup;
+    op->base.extra = p;
+    op->base.cleanup = poll_cleanup;
     receive_propose(p);
 }
 
@@ -751,18 +756,19 @@ struct handle_state {
     bool change;
 };
 
-static void handles_done(struct sqs_op *op, struct sl_result *res)
+static void handles_done(struct sl_svcgw_op *base, struct sl_result *res)
 {
-    struct handle_state *s = op->extra;
+    struct sqs_op *op = sqs_op_of(base);
+    struct handle_state *s = base->extra;
     struct sl_sqs_entry_result r[BATCH_MAX];
     unsigned n = 0;
     if (res->status != SL_STATUS_OK) {
-        sqs_fail_result(op, res);
+        sl_svcgw_fail_result(base, res);
         return;
     }
     if (sl_sqs_batch_decode(res, false, r, &n, BATCH_MAX) != SL_OK || n != s->n) {
         sl_sqs_batch_free(r, n);
-        sqs_fail(op, "InternalError", "malformed result");
+        sl_svcgw_fail(base, "InternalError", "malformed result");
         return;
     }
     if (s->change) {
@@ -775,9 +781,9 @@ static void handles_done(struct sqs_op *op, struct sl_result *res)
         snprintf(m, sizeof m, "%s", ok ? "" : r[0].message);
         sl_sqs_batch_free(r, n);
         if (ok) {
-            sqs_reply(op, NULL);
+            sl_svcgw_reply(base, NULL);
         } else {
-            sqs_fail(op, c, "%s", m);
+            sl_svcgw_fail(base, c, "%s", m);
         }
         return;
     }
@@ -790,12 +796,7 @@ static void handles_done(struct sqs_op *op, struct sl_result *res)
         }
     }
     sl_sqs_batch_free(r, n);
-    sqs_reply(op, json_pack("{s:o,s:o}", "Successful", ok, "Failed", failed));
-}
-
-static void free_extra(struct sqs_op *op)
-{
-    free(op->extra);
+    sl_svcgw_reply(base, json_pack("{s:o,s:o}", "Successful", ok, "Failed", failed));
 }
 
 static void handles(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input, bool batch, bool change)
@@ -814,11 +815,11 @@ static void handles(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input, boo
     const char *hs[BATCH_MAX];
     uint32_t timeouts[BATCH_MAX];
     if (s == NULL) {
-        sqs_fail(op, "InternalError", "out of memory");
+        sl_svcgw_fail(&op->base, "InternalError", "out of memory");
         return;
     }
-    op->extra = s;
-    op->cleanup = free_extra;
+    op->base.extra = s;
+    op->base.cleanup = sl_svcgw_free_extra;
     s->batch = batch;
     s->change = change;
     s->n = batch ? (unsigned)json_array_size(entries) : 1;
@@ -834,17 +835,18 @@ static void handles(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input, boo
             snprintf(s->ids[i], sizeof s->ids[i], "%s", json_string_value(json_object_get(e, "Id")));
         }
         if (hs[i] == NULL || (change && t == NULL)) {
-            sqs_fail(op, "MissingParameter", "The request must contain the parameter %s.",
-                     hs[i] == NULL ? "ReceiptHandle" : "VisibilityTimeout");
+            sl_svcgw_fail(&op->base, "MissingParameter",
+                          "The request must contain the parameter %s.",
+                          hs[i] == NULL ? "ReceiptHandle" : "VisibilityTimeout");
             return;
         }
     }
     struct sl_wbuf w = {0};
     sl_sqs_cmd_queue(&w, op->account, op->name);
     sl_sqs_cmd_handles(&w, hs, change ? timeouts : NULL, s->n);
-    op->done = handles_done;
-    op->type = SL_SQS_CMD(change ? SL_SQS_CHANGE_VISIBILITY : SL_SQS_DELETE_MESSAGE);
-    sqs_propose(op, &w);
+    op->base.done = handles_done;
+    op->base.type = SL_SQS_CMD(change ? SL_SQS_CHANGE_VISIBILITY : SL_SQS_DELETE_MESSAGE);
+    sl_svcgw_propose(&op->base, &w);
 }
 
 void sqs_gw_delete_message(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)

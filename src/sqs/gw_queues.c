@@ -27,14 +27,14 @@ static struct sl_sqs_gw *gw_of(const sl_aws_ctx *ctx)
  * value is not a string. Names and values are borrowed from the input. */
 static bool kvs(struct sqs_op *op, const char *member, struct sl_kv **out, unsigned *n)
 {
-    json_t *m = json_object_get(op->input, member);
+    json_t *m = json_object_get(op->base.input, member);
     *out = NULL;
     *n = 0;
     if (m == NULL || json_is_null(m)) {
         return true;
     }
     if (!json_is_object(m)) {
-        sqs_fail(op, "InvalidParameterValue", "%s must be a map of strings.", member);
+        sl_svcgw_fail(&op->base, "InvalidParameterValue", "%s must be a map of strings.", member);
         return false;
     }
     *out = calloc(json_object_size(m) + 1, sizeof **out);
@@ -44,7 +44,8 @@ static bool kvs(struct sqs_op *op, const char *member, struct sl_kv **out, unsig
     {
         if (!json_is_string(v)) {
             free(*out);
-            sqs_fail(op, "InvalidParameterValue", "The value of %s.%s must be a string.", member, k);
+            sl_svcgw_fail(&op->base, "InvalidParameterValue",
+                          "The value of %s.%s must be a string.", member, k);
             return false;
         }
         (*out)[*n].name = (char *)k;
@@ -54,24 +55,24 @@ static bool kvs(struct sqs_op *op, const char *member, struct sl_kv **out, unsig
     return true;
 }
 
-static void reply_url(struct sqs_op *op, struct sl_result *res)
+/* The op of a read callback. SQS reads the store (src/sqs/read.h), so its
+ * gateway asks for no read transaction and t is NULL. */
+static struct sqs_op *read_op(struct sl_svcgw_op *base, struct sl_txn *t)
 {
-    if (res->status != SL_STATUS_OK) {
-        sqs_fail_result(op, res);
-        return;
-    }
-    char *url = sqs_queue_url(op->ctx, op->account, op->name);
-    sqs_reply(op, json_pack("{s:s}", "QueueUrl", url ? url : ""));
-    free(url);
+    (void)t;
+    return sqs_op_of(base);
 }
 
-static void reply_empty(struct sqs_op *op, struct sl_result *res)
+static void reply_url(struct sl_svcgw_op *base, struct sl_result *res)
 {
+    struct sqs_op *op = sqs_op_of(base);
     if (res->status != SL_STATUS_OK) {
-        sqs_fail_result(op, res);
+        sl_svcgw_fail_result(base, res);
         return;
     }
-    sqs_reply(op, NULL);
+    char *url = sqs_queue_url(base->ctx, op->account, op->name);
+    sl_svcgw_reply(base, json_pack("{s:s}", "QueueUrl", url ? url : ""));
+    free(url);
 }
 
 void sqs_gw_create_queue(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
@@ -85,13 +86,15 @@ void sqs_gw_create_queue(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input
     }
     const char *name = json_string_value(json_object_get(input, "QueueName"));
     if (name == NULL) {
-        sqs_fail(op, "MissingParameter", "The request must contain the parameter QueueName.");
+        sl_svcgw_fail(&op->base, "MissingParameter",
+                      "The request must contain the parameter QueueName.");
         return;
     }
     if (strlen(name) >= sizeof op->name) {
-        sqs_fail(op, "InvalidParameterValue",
-                 "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in "
-                 "length");
+        sl_svcgw_fail(
+            &op->base, "InvalidParameterValue",
+            "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in "
+            "length");
         return;
     }
     if (!kvs(op, "Attributes", &attrs, &n_attrs)) {
@@ -108,22 +111,23 @@ void sqs_gw_create_queue(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input
     sl_sqs_cmd_create(&w, op->account, ctx->region, name, attrs, n_attrs, tags, n_tags, secret);
     free(attrs);
     free(tags);
-    op->type = SL_SQS_CMD(SL_SQS_CREATE_QUEUE);
-    op->done = reply_url;
-    sqs_propose(op, &w);
+    op->base.type = SL_SQS_CMD(SL_SQS_CREATE_QUEUE);
+    op->base.done = reply_url;
+    sl_svcgw_propose(&op->base, &w);
 }
 
-static void get_url_read(struct sqs_op *op)
+static void get_url_read(struct sl_svcgw_op *base, struct sl_txn *t)
 {
+    struct sqs_op *op = read_op(base, t);
     struct sqs_queue q;
     int rv = sl_sqs_get_queue(op->gw->node->store, op->account, op->name, &q);
     if (rv != SL_OK) {
-        sqs_fail(op, "QueueDoesNotExist", "The specified queue does not exist.");
+        sl_svcgw_fail(base, "QueueDoesNotExist", "The specified queue does not exist.");
         return;
     }
     sqs_queue_free(&q);
-    char *url = sqs_queue_url(op->ctx, op->account, op->name);
-    sqs_reply(op, json_pack("{s:s}", "QueueUrl", url ? url : ""));
+    char *url = sqs_queue_url(base->ctx, op->account, op->name);
+    sl_svcgw_reply(base, json_pack("{s:s}", "QueueUrl", url ? url : ""));
     free(url);
 }
 
@@ -136,15 +140,15 @@ void sqs_gw_get_queue_url(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *inpu
     const char *name = json_string_value(json_object_get(input, "QueueName"));
     const char *owner = json_string_value(json_object_get(input, "QueueOwnerAWSAccountId"));
     if (name == NULL || strlen(name) >= sizeof op->name) {
-        sqs_fail(op, name ? "QueueDoesNotExist" : "MissingParameter",
-                 name ? "The specified queue does not exist."
-                      : "The request must contain the parameter QueueName.");
+        sl_svcgw_fail(&op->base, name ? "QueueDoesNotExist" : "MissingParameter",
+                      name ? "The specified queue does not exist."
+                           : "The request must contain the parameter QueueName.");
         return;
     }
     snprintf(op->account, sizeof op->account, "%s", owner ? owner : ctx->account_id);
     snprintf(op->name, sizeof op->name, "%s", name);
-    op->read = get_url_read;
-    sqs_read(op);
+    op->base.read = get_url_read;
+    sl_svcgw_read(&op->base);
 }
 
 static json_t *urls(const sl_aws_ctx *ctx, const char *account, char **names, unsigned n)
@@ -168,14 +172,10 @@ struct list_args {
     bool dead_letter_sources; /* ListDeadLetterSourceQueues */
 };
 
-static void free_extra(struct sqs_op *op)
+static void list_read(struct sl_svcgw_op *base, struct sl_txn *t)
 {
-    free(op->extra);
-}
-
-static void list_read(struct sqs_op *op)
-{
-    struct list_args *a = op->extra;
+    struct sqs_op *op = read_op(base, t);
+    struct list_args *a = base->extra;
     struct sl_store *store = op->gw->node->store;
     char **names = NULL;
     unsigned n = 0;
@@ -184,7 +184,7 @@ static void list_read(struct sqs_op *op)
     if (a->dead_letter_sources) {
         struct sqs_queue q;
         if (sl_sqs_get_queue(store, op->account, op->name, &q) != SL_OK) {
-            sqs_fail(op, "QueueDoesNotExist", "The specified queue does not exist.");
+            sl_svcgw_fail(base, "QueueDoesNotExist", "The specified queue does not exist.");
             return;
         }
         char arn[300];
@@ -196,7 +196,7 @@ static void list_read(struct sqs_op *op)
         rv = sl_sqs_list_queues(store, op->account, a->prefix, a->after, a->max, &names, &n, &more);
     }
     if (rv != SL_OK) {
-        sqs_fail(op, "InternalError", "listing failed: %s", sl_strerror(rv));
+        sl_svcgw_fail(base, "InternalError", "listing failed: %s", sl_strerror(rv));
         return;
     }
     char last[96] = "";
@@ -206,14 +206,14 @@ static void list_read(struct sqs_op *op)
     json_t *out = json_object();
     if (n > 0) {
         json_object_set_new(out, a->dead_letter_sources ? "queueUrls" : "QueueUrls",
-                            urls(op->ctx, op->account, names, n));
+                            urls(base->ctx, op->account, names, n));
     } else {
         free(names);
     }
     if (more && a->paged) {
         json_object_set_new(out, "NextToken", json_string(last));
     }
-    sqs_reply(op, out);
+    sl_svcgw_reply(base, out);
 }
 
 static bool list_args(struct sqs_op *op, struct list_args *a)
@@ -224,7 +224,7 @@ static bool list_args(struct sqs_op *op, struct list_args *a)
                      "MaxResults must be an integer between 1 and 1000.")) {
         return false;
     }
-    const char *token = json_string_value(json_object_get(op->input, "NextToken"));
+    const char *token = json_string_value(json_object_get(op->base.input, "NextToken"));
     a->max = (unsigned)max;
     a->paged = has_max;
     snprintf(a->after, sizeof a->after, "%s", token ? token : "");
@@ -238,20 +238,20 @@ void sqs_gw_list_queues(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
     if (op == NULL || a == NULL) {
         free(a);
         if (op != NULL) {
-            sqs_fail(op, "InternalError", "out of memory");
+            sl_svcgw_fail(&op->base, "InternalError", "out of memory");
         }
         return;
     }
-    op->extra = a;
-    op->cleanup = free_extra;
+    op->base.extra = a;
+    op->base.cleanup = sl_svcgw_free_extra;
     if (!list_args(op, a)) {
         return;
     }
     const char *prefix = json_string_value(json_object_get(input, "QueueNamePrefix"));
     snprintf(a->prefix, sizeof a->prefix, "%s", prefix ? prefix : "");
     snprintf(op->account, sizeof op->account, "%s", ctx->account_id);
-    op->read = list_read;
-    sqs_read(op);
+    op->base.read = list_read;
+    sl_svcgw_read(&op->base);
 }
 
 void sqs_gw_list_dead_letter_source_queues(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
@@ -261,18 +261,18 @@ void sqs_gw_list_dead_letter_source_queues(sl_aws_call *call, const sl_aws_ctx *
     if (op == NULL || a == NULL) {
         free(a);
         if (op != NULL) {
-            sqs_fail(op, "InternalError", "out of memory");
+            sl_svcgw_fail(&op->base, "InternalError", "out of memory");
         }
         return;
     }
-    op->extra = a;
-    op->cleanup = free_extra;
+    op->base.extra = a;
+    op->base.cleanup = sl_svcgw_free_extra;
     if (!sqs_op_queue(op) || !list_args(op, a)) {
         return;
     }
     a->dead_letter_sources = true;
-    op->read = list_read;
-    sqs_read(op);
+    op->base.read = list_read;
+    sl_svcgw_read(&op->base);
 }
 
 /* Operations that name a queue and change it with one command. */
@@ -292,7 +292,7 @@ static void queue_command(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *inpu
             sl_wbuf_free(&w);
             return;
         }
-        sl_sqs_cmd_kvs(&w, kv, n);
+        sl_kv_encode(&w, kv, n);
         free(kv);
     }
     if (list_member != NULL) {
@@ -306,9 +306,9 @@ static void queue_command(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *inpu
             sl_wbuf_str(&w, "");
         }
     }
-    op->type = SL_SQS_CMD(opcode);
-    op->done = reply_empty;
-    sqs_propose(op, &w);
+    op->base.type = SL_SQS_CMD(opcode);
+    op->base.done = sl_svcgw_done_empty;
+    sl_svcgw_propose(&op->base, &w);
 }
 
 void sqs_gw_delete_queue(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
@@ -344,7 +344,8 @@ static void permission(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input, 
     }
     const char *label = json_string_value(json_object_get(input, "Label"));
     if (label == NULL) {
-        sqs_fail(op, "MissingParameter", "The request must contain the parameter Label.");
+        sl_svcgw_fail(&op->base, "MissingParameter",
+                      "The request must contain the parameter Label.");
         return;
     }
     const char *accounts[64], *actions[64];
@@ -366,9 +367,9 @@ static void permission(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input, 
     struct sl_wbuf w = {0};
     sl_sqs_cmd_queue(&w, op->account, op->name);
     sl_sqs_cmd_permission(&w, label, add, accounts, na, actions, nb);
-    op->type = SL_SQS_CMD(add ? SL_SQS_ADD_PERMISSION : SL_SQS_REMOVE_PERMISSION);
-    op->done = reply_empty;
-    sqs_propose(op, &w);
+    op->base.type = SL_SQS_CMD(add ? SL_SQS_ADD_PERMISSION : SL_SQS_REMOVE_PERMISSION);
+    op->base.done = sl_svcgw_done_empty;
+    sl_svcgw_propose(&op->base, &w);
 }
 
 void sqs_gw_add_permission(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
@@ -381,11 +382,12 @@ void sqs_gw_remove_permission(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *
     permission(call, ctx, input, false);
 }
 
-static void tags_read(struct sqs_op *op)
+static void tags_read(struct sl_svcgw_op *base, struct sl_txn *t)
 {
+    struct sqs_op *op = read_op(base, t);
     struct sqs_queue q;
     if (sl_sqs_get_queue(op->gw->node->store, op->account, op->name, &q) != SL_OK) {
-        sqs_fail(op, "QueueDoesNotExist", "The specified queue does not exist.");
+        sl_svcgw_fail(base, "QueueDoesNotExist", "The specified queue does not exist.");
         return;
     }
     json_t *out = json_object();
@@ -397,7 +399,7 @@ static void tags_read(struct sqs_op *op)
         json_object_set_new(out, "Tags", t);
     }
     sqs_queue_free(&q);
-    sqs_reply(op, out);
+    sl_svcgw_reply(base, out);
 }
 
 void sqs_gw_list_queue_tags(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
@@ -406,8 +408,8 @@ void sqs_gw_list_queue_tags(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *in
     if (op == NULL || !sqs_op_queue(op)) {
         return;
     }
-    op->read = tags_read;
-    sqs_read(op);
+    op->base.read = tags_read;
+    sl_svcgw_read(&op->base);
 }
 
 /* --- GetQueueAttributes ------------------------------------------------- */
@@ -476,16 +478,17 @@ static const char *attribute(const struct sqs_queue *q, const struct sl_sqs_coun
     return buf;
 }
 
-static void attributes_read(struct sqs_op *op)
+static void attributes_read(struct sl_svcgw_op *base, struct sl_txn *t)
 {
+    struct sqs_op *op = read_op(base, t);
     struct sqs_queue q;
     struct sl_sqs_counts c;
     if (sl_sqs_get_queue(op->gw->node->store, op->account, op->name, &q) != SL_OK) {
-        sqs_fail(op, "QueueDoesNotExist", "The specified queue does not exist.");
+        sl_svcgw_fail(base, "QueueDoesNotExist", "The specified queue does not exist.");
         return;
     }
     sl_sqs_counts(op->gw->node->store, &q, sl_wall_ms(), &c);
-    json_t *names = json_object_get(op->input, "AttributeNames");
+    json_t *names = json_object_get(base->input, "AttributeNames");
     json_t *out = json_object();
     size_t i;
     json_t *n;
@@ -505,8 +508,8 @@ static void attributes_read(struct sqs_op *op)
         }
     }
     sqs_queue_free(&q);
-    sqs_reply(op, json_object_size(out) ? json_pack("{s:o}", "Attributes", out)
-                                        : (json_decref(out), json_object()));
+    sl_svcgw_reply(base, json_object_size(out) ? json_pack("{s:o}", "Attributes", out)
+                                                    : (json_decref(out), json_object()));
 }
 
 void sqs_gw_get_queue_attributes(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
@@ -525,23 +528,24 @@ void sqs_gw_get_queue_attributes(sl_aws_call *call, const sl_aws_ctx *ctx, json_
             known = strcmp(name, all_attributes[j]) == 0;
         }
         if (!known) {
-            sqs_fail(op, "InvalidAttributeName", "Unknown Attribute %s.", name ? name : "");
+            sl_svcgw_fail(&op->base, "InvalidAttributeName", "Unknown Attribute %s.",
+                          name ? name : "");
             return;
         }
     }
-    op->read = attributes_read;
-    sqs_read(op);
+    op->base.read = attributes_read;
+    sl_svcgw_read(&op->base);
 }
 
 /* --- message move tasks ------------------------------------------------- */
 
-static void move_started(struct sqs_op *op, struct sl_result *res)
+static void move_started(struct sl_svcgw_op *base, struct sl_result *res)
 {
     if (res->status != SL_STATUS_OK) {
-        sqs_fail_result(op, res);
+        sl_svcgw_fail_result(base, res);
         return;
     }
-    sqs_reply(op, json_pack("{s:s%}", "TaskHandle", (const char *)res->data, res->len));
+    sl_svcgw_reply(base, json_pack("{s:s%}", "TaskHandle", (const char *)res->data, res->len));
 }
 
 void sqs_gw_start_message_move_task(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
@@ -556,11 +560,13 @@ void sqs_gw_start_message_move_task(sl_aws_call *call, const sl_aws_ctx *ctx, js
     const char *src = json_string_value(json_object_get(input, "SourceArn"));
     const char *dest = json_string_value(json_object_get(input, "DestinationArn"));
     if (src == NULL) {
-        sqs_fail(op, "MissingParameter", "The request must contain the parameter SourceArn.");
+        sl_svcgw_fail(&op->base, "MissingParameter",
+                      "The request must contain the parameter SourceArn.");
         return;
     }
     if (!sqs_arn_parse(src, account, name) || strlen(name) >= sizeof op->name) {
-        sqs_fail(op, "InvalidParameterValue", "Value %s for parameter SourceArn is invalid.", src);
+        sl_svcgw_fail(&op->base, "InvalidParameterValue",
+                      "Value %s for parameter SourceArn is invalid.", src);
         return;
     }
     if (!sqs_int_arg(op, "MaxNumberOfMessagesPerSecond", 1, 500, &has_rate, &rate,
@@ -573,19 +579,19 @@ void sqs_gw_start_message_move_task(sl_aws_call *call, const sl_aws_ctx *ctx, js
              b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11]);
     struct sl_wbuf w = {0};
     sl_sqs_cmd_start_move(&w, account, name, src, dest ? dest : "", (uint32_t)rate, handle);
-    op->type = SL_SQS_CMD(SL_SQS_START_MOVE);
-    op->done = move_started;
-    sqs_propose(op, &w);
+    op->base.type = SL_SQS_CMD(SL_SQS_START_MOVE);
+    op->base.done = move_started;
+    sl_svcgw_propose(&op->base, &w);
 }
 
-static void move_cancelled(struct sqs_op *op, struct sl_result *res)
+static void move_cancelled(struct sl_svcgw_op *base, struct sl_result *res)
 {
     if (res->status != SL_STATUS_OK || res->len != 8) {
-        sqs_fail_result(op, res);
+        sl_svcgw_fail_result(base, res);
         return;
     }
-    sqs_reply(op, json_pack("{s:I}", "ApproximateNumberOfMessagesMoved",
-                            (json_int_t)sl_get_u64(res->data)));
+    sl_svcgw_reply(base, json_pack("{s:I}", "ApproximateNumberOfMessagesMoved",
+                                        (json_int_t)sl_get_u64(res->data)));
 }
 
 void sqs_gw_cancel_message_move_task(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
@@ -596,26 +602,28 @@ void sqs_gw_cancel_message_move_task(sl_aws_call *call, const sl_aws_ctx *ctx, j
     }
     const char *handle = json_string_value(json_object_get(input, "TaskHandle"));
     if (handle == NULL) {
-        sqs_fail(op, "MissingParameter", "The request must contain the parameter TaskHandle.");
+        sl_svcgw_fail(&op->base, "MissingParameter",
+                      "The request must contain the parameter TaskHandle.");
         return;
     }
     struct sl_wbuf w = {0};
     sl_sqs_cmd_cancel_move(&w, handle);
-    op->type = SL_SQS_CMD(SL_SQS_CANCEL_MOVE);
-    op->done = move_cancelled;
-    sqs_propose(op, &w);
+    op->base.type = SL_SQS_CMD(SL_SQS_CANCEL_MOVE);
+    op->base.done = move_cancelled;
+    sl_svcgw_propose(&op->base, &w);
 }
 
-static void moves_read(struct sqs_op *op)
+static void moves_read(struct sl_svcgw_op *base, struct sl_txn *t)
 {
+    struct sqs_op *op = read_op(base, t);
     struct sqs_move m[10];
     unsigned n = 0;
-    long long max = (long long)(intptr_t)op->extra;
+    long long max = (long long)(intptr_t)base->extra;
     int rv = sl_sqs_list_moves(op->gw->node->store, op->account, op->name, (unsigned)max, m, &n);
-    op->extra = NULL;
+    base->extra = NULL;
     if (rv == SL_ENOTFOUND) {
-        sqs_fail(op, "ResourceNotFoundException",
-                 "The resource that you specified for the SourceArn parameter doesn't exist.");
+        sl_svcgw_fail(base, "ResourceNotFoundException",
+                      "The resource that you specified for the SourceArn parameter doesn't exist.");
         return;
     }
     json_t *list = json_array();
@@ -638,7 +646,7 @@ static void moves_read(struct sqs_op *op)
         json_array_append_new(list, e);
         sqs_move_free(&m[i]);
     }
-    sqs_reply(op, json_pack("{s:o}", "Results", list));
+    sl_svcgw_reply(base, json_pack("{s:o}", "Results", list));
 }
 
 void sqs_gw_list_message_move_tasks(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *input)
@@ -653,9 +661,9 @@ void sqs_gw_list_message_move_tasks(sl_aws_call *call, const sl_aws_ctx *ctx, js
     const char *src = json_string_value(json_object_get(input, "SourceArn"));
     if (src == NULL || !sqs_arn_parse(src, account, name) || strlen(account) >= sizeof op->account ||
         strlen(name) >= sizeof op->name) {
-        sqs_fail(op, src ? "InvalidParameterValue" : "MissingParameter",
-                 src ? "Value for parameter SourceArn is invalid."
-                     : "The request must contain the parameter SourceArn.");
+        sl_svcgw_fail(&op->base, src ? "InvalidParameterValue" : "MissingParameter",
+                      src ? "Value for parameter SourceArn is invalid."
+                          : "The request must contain the parameter SourceArn.");
         return;
     }
     if (!sqs_int_arg(op, "MaxResults", 1, 10, &has_max, &max,
@@ -664,7 +672,7 @@ void sqs_gw_list_message_move_tasks(sl_aws_call *call, const sl_aws_ctx *ctx, js
     }
     snprintf(op->account, sizeof op->account, "%.15s", account);
     snprintf(op->name, sizeof op->name, "%.95s", name);
-    op->extra = (void *)(intptr_t)max;
-    op->read = moves_read;
-    sqs_read(op);
+    op->base.extra = (void *)(intptr_t)max;
+    op->base.read = moves_read;
+    sl_svcgw_read(&op->base);
 }

@@ -100,6 +100,5 @@ int sqs_apply_message_op(struct sl_apply_ctx *ctx, struct sl_result *res);
 
 /* Reads n (name, value) pairs. */
 struct sl_kv *sqs_read_kvs(struct sl_rbuf *r, unsigned *n);
-void sqs_free_kvs(struct sl_kv *kv, unsigned n);
 
 #endif

@@ -142,7 +142,7 @@ int sqs_apply_permission(struct sl_apply_ctx *ctx, struct sl_rbuf *r, struct sqs
 out:
     json_decref(policy);
     free(label);
-    sqs_free_kvs(accounts, n_accounts);
-    sqs_free_kvs(actions, n_actions);
+    sl_kv_free(accounts, n_accounts);
+    sl_kv_free(actions, n_actions);
     return rv;
 }

@@ -232,8 +232,8 @@ out:
     free(account);
     free(region);
     free(name);
-    sqs_free_kvs(attrs, n_attrs);
-    sqs_free_kvs(tags, n_tags);
+    sl_kv_free(attrs, n_attrs);
+    sl_kv_free(tags, n_tags);
     return rv;
 }
 
@@ -279,7 +279,7 @@ static int set_attributes(struct sl_apply_ctx *ctx, struct sl_rbuf *r, struct sq
             rv = sl_result_set(res, SL_STATUS_OK, NULL, 0);
         }
     }
-    sqs_free_kvs(attrs, n);
+    sl_kv_free(attrs, n);
     return rv;
 }
 
@@ -307,7 +307,7 @@ static int tag(struct sl_apply_ctx *ctx, struct sl_rbuf *r, struct sqs_queue *q,
         rv = sl_result_set(res, SL_STATUS_OK, NULL, 0);
     }
 out:
-    sqs_free_kvs(kv, n);
+    sl_kv_free(kv, n);
     return rv;
 }
 

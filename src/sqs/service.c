@@ -143,15 +143,6 @@ struct sl_kv *sqs_read_kvs(struct sl_rbuf *r, unsigned *n)
     return kv;
 }
 
-void sqs_free_kvs(struct sl_kv *kv, unsigned n)
-{
-    for (unsigned i = 0; kv != NULL && i < n; i++) {
-        free(kv[i].name);
-        free(kv[i].value);
-    }
-    free(kv);
-}
-
 static int sqs_apply(struct sl_apply_ctx *ctx, struct sl_result *res)
 {
     if (ctx->cmd->version != SL_SQS_CMD_VERSION) {

@@ -245,7 +245,7 @@ static void test_topic_lifecycle_replicates(void **state)
     ok(topic_cmd(&h, SL_SNS_UNSUBSCRIBE, "arn:aws:sns:us-east-1:000000000000:life:mail", BASE,
                  NULL));
     sl_wbuf_str(&w, t);
-    sl_sns_cmd_kvs(&w, &(struct sl_kv){"team", ""}, 1);
+    sl_kv_encode(&w, &(struct sl_kv){"team", ""}, 1);
     ok(h_run(&h, SL_SNS_CMD(SL_SNS_UNTAG), &w));
     sl_sns_cmd_create_topic(&w, ACCOUNT, "us-east-1", "gone", NULL, 0, NULL, 0, "");
     ok(h_run(&h, SL_SNS_CMD(SL_SNS_CREATE_TOPIC), &w));
@@ -297,7 +297,7 @@ static struct sl_result mobile(struct harness *h, uint8_t action, const char *a,
         sl_wbuf_str(&w, c);
     }
     if (kv != NULL) {
-        sl_sns_cmd_kvs(&w, kv, n);
+        sl_kv_encode(&w, kv, n);
     }
     return h_run(h, SL_SNS_CMD(SL_SNS_MOBILE), &w);
 }
