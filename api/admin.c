@@ -189,6 +189,7 @@ static void handle_metrics(struct sl_admin *a, struct sl_http_exchange *x)
     sl_metric_histogram(&t, "sluice_fsm_apply_seconds", labels, &n->apply_hist);
     sl_metric_histogram(&t, "sluice_proposer_wait_seconds", labels, &n->proposer.wait_hist);
     sl_metric_histogram(&t, "sluice_raft_commit_seconds", labels, &n->proposer.commit_hist);
+    sl_metric_histogram(&t, "sluice_loop_lag_seconds", labels, &n->lag_hist);
     sl_metric(&t, "counter", "sluice_proposer_entries_total", labels,
               (double)n->proposer.stats.entries_proposed);
     sl_metric(&t, "counter", "sluice_proposer_commands_total", labels,

@@ -51,6 +51,16 @@ static int glue_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void 
     return 0;
 }
 
+/* Replicas hold the same state, so with one cadence they would all reach
+ * each snapshot at the same index and dump at the same moment, on machines
+ * they may share. Each node's cadence is moved by an eighth per (id mod 4),
+ * up, or down where up would pass the largest allowed. */
+static uint64_t stagger(const struct sl_raft_fsm *g, uint64_t t, uint64_t most)
+{
+    uint64_t spread = t / 8 * (g->raft->id % 4);
+    return t + spread <= most ? t + spread : t - spread;
+}
+
 static void set_cadence(struct sl_raft_fsm *g, uint64_t snapshot_bytes)
 {
     if (g->min_threshold == 0) {
@@ -68,7 +78,7 @@ static void set_cadence(struct sl_raft_fsm *g, uint64_t snapshot_bytes)
     if (t < g->min_threshold) {
         t = g->min_threshold;
     }
-    g->threshold = (unsigned)t;
+    g->threshold = (unsigned)stagger(g, t, most > t ? most : t);
     g->log_bytes = 0;
     g->log_entries = 0;
     raft_set_snapshot_threshold(g->raft, g->threshold);
@@ -78,8 +88,8 @@ void sl_raft_fsm_cadence(struct sl_raft_fsm *g, unsigned min_threshold, uint64_t
 {
     g->min_threshold = min_threshold;
     g->max_log_bytes = max_log_bytes;
-    g->threshold = min_threshold;
-    raft_set_snapshot_threshold(g->raft, min_threshold);
+    g->threshold = (unsigned)stagger(g, min_threshold, UINT32_MAX);
+    raft_set_snapshot_threshold(g->raft, g->threshold);
 }
 
 struct glue_dump {

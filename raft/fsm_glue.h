@@ -26,7 +26,8 @@ struct sl_raft_fsm {
      * due once the log since the last holds about as many bytes as that
      * snapshot did: never after fewer than min_threshold entries, nor later
      * than max_log_bytes of entries (libraft keeps them in memory).
-     * min_threshold 0 leaves libraft's threshold alone. */
+     * min_threshold 0 leaves libraft's threshold alone. Each node's cadence
+     * is offset by its id, so replicas do not all dump at once. */
     unsigned min_threshold;
     uint64_t max_log_bytes;
     unsigned threshold;           /* the cadence in force, in entries */

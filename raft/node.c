@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "src/clock.h"
 #include "src/err.h"
 #include "src/log.h"
 #include "src/members/members.h"
@@ -92,6 +93,21 @@ static void check_cb(uv_check_t *h)
     }
 }
 
+#define LAG_PROBE_MS 20
+/* Snapshot dumps yield the CPU to the event loops (raft/snapio.h). */
+#define SNAPSHOT_NICE 10
+
+/* A timer's lateness is how long anything (a callback, a RocksDB call, the
+ * scheduler) kept this loop from its next turn. */
+static void lag_cb(uv_timer_t *t)
+{
+    struct sl_node *n = t->data;
+    uint64_t now = sl_mono_ns();
+    sl_histogram_observe_ns(&n->lag_hist, now > n->lag_due_ns ? now - n->lag_due_ns : 0);
+    n->lag_due_ns = now + LAG_PROBE_MS * 1000000ull;
+    uv_timer_start(t, lag_cb, LAG_PROBE_MS, 0);
+}
+
 static void kick_cb(uv_idle_t *h)
 {
     uv_idle_stop(h);
@@ -164,8 +180,10 @@ int sl_node_start(struct sl_node *n, uv_loop_t *loop, const struct sl_node_confi
         rv = SL_EIO;
         goto err_after_transport;
     }
-    n->snap_exec = (struct sl_snapio_executor){.submit = sl_snapio_uv_submit, .loop = loop};
-    rv = sl_snapio_init(&n->snapio, &n->io, &n->snap_exec);
+    rv = sl_snapio_thread_init(&n->snap_exec, loop, SNAPSHOT_NICE);
+    if (rv == 0) {
+        rv = sl_snapio_init(&n->snapio, &n->io, &n->snap_exec);
+    }
     if (rv != 0) {
         snprintf(n->errmsg, sizeof n->errmsg, "raft io: %s", raft_strerror(rv));
         rv = SL_EIO;
@@ -202,6 +220,10 @@ int sl_node_start(struct sl_node *n, uv_loop_t *loop, const struct sl_node_confi
     uv_check_start(&n->check, check_cb);
     uv_idle_init(loop, &n->kick);
     n->kick.data = n;
+    uv_timer_init(loop, &n->lag_probe);
+    n->lag_probe.data = n;
+    n->lag_due_ns = sl_mono_ns() + LAG_PROBE_MS * 1000000ull;
+    uv_timer_start(&n->lag_probe, lag_cb, LAG_PROBE_MS, 0);
     sl_timers_init(&n->timers, n, loop);
     sl_log(SL_LOG_INFO, "started: raft %s, data %s, state at index %llu", c->raft_addr,
            c->data_dir, (unsigned long long)n->fsm.applied);
@@ -241,8 +263,10 @@ static void raft_closed(struct raft *r)
     struct sl_node *n = r->data;
     raft_uv_close(&n->io);
     sl_transport_close(&n->transport);
-    n->handles_open = 3;
+    n->handles_open = 5;
     uv_close((uv_handle_t *)&n->check, handle_closed);
+    sl_snapio_thread_close(&n->snap_exec, handle_closed, n);
+    uv_close((uv_handle_t *)&n->lag_probe, handle_closed);
     uv_close((uv_handle_t *)&n->kick, handle_closed);
     sl_timers_close(&n->timers, handle_closed, n);
 }

@@ -68,6 +68,9 @@ struct sl_node {
     struct sl_reads reads;
     uv_check_t check; /* end of each loop turn: group commit, shared barrier */
     uv_idle_t kick;   /* keeps the loop from blocking while work is queued */
+    uv_timer_t lag_probe; /* measures how late the loop runs a timer */
+    uint64_t lag_due_ns;
+    struct sl_histogram lag_hist;
     struct sl_timers timers;
     uint64_t timers_seen_applied; /* entries_applied when timers last looked */
     /* Optional: called when the timers re-evaluate (leadership changed, or

@@ -2,6 +2,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "src/clock.h"
 
@@ -250,21 +253,51 @@ bool sl_snapio_busy(const struct sl_snapio *s)
     return s->job != NULL;
 }
 
-static void uv_work(uv_work_t *w)
+static void thread_main(void *arg)
 {
-    struct sl_snapio_task *t = w->data;
-    t->work(t);
+    struct sl_snapio_executor *e = arg;
+    /* Best effort: an unprivileged process may always raise its nice. */
+    setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), e->nice);
+    e->task->work(e->task);
+    uv_async_send(&e->done);
 }
 
-static void uv_after(uv_work_t *w, int status)
+static void thread_done(uv_async_t *a)
 {
-    (void)status; /* UV_ECANCELED cannot happen: nothing cancels the request */
-    struct sl_snapio_task *t = w->data;
+    struct sl_snapio_executor *e =
+        (struct sl_snapio_executor *)((char *)a - offsetof(struct sl_snapio_executor, done));
+    struct sl_snapio_task *t = e->task;
+    if (t == NULL) {
+        return;
+    }
+    uv_thread_join(&e->thread);
+    e->task = NULL;
     t->after(t);
 }
 
-int sl_snapio_uv_submit(struct sl_snapio_executor *e, struct sl_snapio_task *t)
+static int thread_submit(struct sl_snapio_executor *e, struct sl_snapio_task *t)
 {
-    t->uv.data = t;
-    return uv_queue_work(e->loop, &t->uv, uv_work, uv_after) == 0 ? 0 : RAFT_IOERR;
+    if (e->task != NULL) {
+        return RAFT_BUSY;
+    }
+    e->task = t;
+    if (uv_thread_create(&e->thread, thread_main, e) != 0) {
+        e->task = NULL;
+        return RAFT_NOMEM;
+    }
+    return 0;
+}
+
+int sl_snapio_thread_init(struct sl_snapio_executor *e, uv_loop_t *loop, int nice)
+{
+    memset(e, 0, sizeof *e);
+    e->submit = thread_submit;
+    e->nice = nice;
+    return uv_async_init(loop, &e->done, thread_done) == 0 ? 0 : RAFT_IOERR;
+}
+
+void sl_snapio_thread_close(struct sl_snapio_executor *e, uv_close_cb cb, void *data)
+{
+    e->done.data = data;
+    uv_close((uv_handle_t *)&e->done, cb);
 }

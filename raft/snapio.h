@@ -51,15 +51,24 @@ struct sl_snap_promise {
 struct sl_snapio_task {
     void (*work)(struct sl_snapio_task *t);
     void (*after)(struct sl_snapio_task *t);
-    uv_work_t uv; /* for sl_snapio_uv_submit */
 };
 struct sl_snapio_executor {
     /* 0, or a RAFT_* code when the task cannot run (it then never will). */
     int (*submit)(struct sl_snapio_executor *e, struct sl_snapio_task *t);
-    uv_loop_t *loop; /* for sl_snapio_uv_submit */
+    /* For the thread executor below. */
+    uv_async_t done;
+    uv_thread_t thread;
+    struct sl_snapio_task *task;
+    int nice;
 };
-/* The executor on libuv's thread pool. */
-int sl_snapio_uv_submit(struct sl_snapio_executor *e, struct sl_snapio_task *t);
+
+/* The executor for a node: each task on a thread of its own at the given
+ * nice value, so that a dump takes the CPU the event loops leave idle
+ * instead of competing with them (all nodes reach a snapshot at about the
+ * same time). One task at a time (snapio submits one). Close it once the
+ * io has closed; cb gets a handle whose data field is data. */
+int sl_snapio_thread_init(struct sl_snapio_executor *e, uv_loop_t *loop, int nice);
+void sl_snapio_thread_close(struct sl_snapio_executor *e, uv_close_cb cb, void *data);
 
 struct sl_snapio_job;
 struct sl_snapio_held;

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "api/aws/model.h"
-#include "src/clock.h"
 #include "src/err.h"
 #include "src/sqs/commands.h"
 #include "src/sqs/gw_internal.h"

@@ -125,6 +125,12 @@ static struct conn conns[MAX_CONNS];
 static int epfd;
 static uint64_t t_begin, t_measure, t_end;
 static uint64_t *lat;
+/* Where the tail falls: per 100 ms of scheduled starts, the slowest answer
+ * and how many took over 10 ms (printed for the windows over 10 ms). */
+#define WINDOW_NS 100000000ull
+#define WINDOWS 6000
+static uint64_t win_max[WINDOWS], win_slow[WINDOWS];
+static uint64_t t_measure_wall_ms;
 static size_t n_lat;
 static uint64_t ops, msgs, errors, empty, reconnects, errs_printed;
 static uint64_t issued;
@@ -409,6 +415,11 @@ static void op_done(struct conn *c, int ok)
             msgs += (uint64_t)c->msgs;
             if (n_lat < MAX_SAMPLES) {
                 lat[n_lat++] = t - c->t0;
+            }
+            uint64_t w = (c->t0 - t_measure) / WINDOW_NS;
+            if (w < WINDOWS) {
+                win_max[w] = win_max[w] > t - c->t0 ? win_max[w] : t - c->t0;
+                win_slow[w] += t - c->t0 > 10000000u;
             }
         } else {
             errors++;
@@ -816,6 +827,12 @@ int main(int argc, char **argv)
 
     t_begin = now_ns();
     t_measure = t_begin + (uint64_t)(cfg.warmup * 1e9);
+    {
+        struct timespec wall;
+        clock_gettime(CLOCK_REALTIME, &wall);
+        t_measure_wall_ms = (uint64_t)wall.tv_sec * 1000 + (uint64_t)wall.tv_nsec / 1000000 +
+                            (uint64_t)(cfg.warmup * 1e3);
+    }
     t_end = t_measure + (uint64_t)(cfg.seconds * 1e9);
     running = 1;
     uint64_t interval = 0, next_sched = t_begin;
@@ -898,12 +915,23 @@ int main(int argc, char **argv)
     double secs = cfg.seconds;
     printf("{\"ops\":%llu,\"ops_per_s\":%.1f,\"msgs_per_s\":%.1f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,"
            "\"max_ms\":%.3f,\"errors\":%llu,\"empty\":%llu,\"reconnects\":%llu,\"unanswered\":%llu,"
-           "\"backlog_left\":%zu,\"issued\":%llu}\n",
+           "\"backlog_left\":%zu,\"issued\":%llu,\"slow_windows\":[",
            (unsigned long long)ops, (double)ops / secs, (double)msgs / secs,
            n_lat ? (double)lat[n_lat / 2] / 1e6 : 0.0,
            n_lat ? (double)lat[n_lat * 99 / 100] / 1e6 : 0.0,
            n_lat ? (double)lat[n_lat - 1] / 1e6 : 0.0, (unsigned long long)errors,
            (unsigned long long)empty, (unsigned long long)reconnects,
            (unsigned long long)unanswered, bl_tail - bl_head, (unsigned long long)issued);
+    /* [wall clock ms at the window's start, slowest ms, answers over 10 ms] */
+    const char *sep = "";
+    for (unsigned w = 0; w < WINDOWS; w++) {
+        if (win_max[w] > 10000000u) {
+            printf("%s[%llu,%.1f,%llu]", sep,
+                   (unsigned long long)(t_measure_wall_ms + w * (WINDOW_NS / 1000000)),
+                   (double)win_max[w] / 1e6, (unsigned long long)win_slow[w]);
+            sep = ",";
+        }
+    }
+    printf("]}\n");
     return 0;
 }
