@@ -203,12 +203,16 @@ static void handle_metrics(struct sl_admin *a, struct sl_http_exchange *x)
               (double)n->glue.snapshots_taken);
     sl_metric(&t, "counter", "sluice_snapshots_installed_total", labels,
               (double)n->glue.snapshots_restored);
+    sl_metric(&t, "counter", "sluice_snapshots_sent_total", labels,
+              (double)n->glue.snapshots_sent);
     sl_metric(&t, "gauge", "sluice_snapshot_last_bytes", labels,
               (double)n->glue.last_snapshot_bytes);
     sl_metric(&t, "gauge", "sluice_snapshot_last_seconds", labels,
-              (double)n->glue.last_snapshot_us / 1e6);
-    sl_metric(&t, "gauge", "sluice_snapshot_dump_seconds", labels,
-              (double)n->glue.last_snapshot_dump_us / 1e6);
+              (double)n->glue.last_snapshot_flush_us / 1e6);
+    sl_metric(&t, "gauge", "sluice_snapshot_sent_bytes", labels,
+              (double)n->glue.last_dump_bytes);
+    sl_metric(&t, "gauge", "sluice_snapshot_sent_seconds", labels,
+              (double)n->glue.last_dump_us / 1e6);
     sl_metric(&t, "counter", "sluice_snapshot_installs_held_total", labels,
               (double)n->snapio.installs_held);
     sl_metric(&t, "gauge", "sluice_snapshot_threshold_entries", labels,

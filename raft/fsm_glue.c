@@ -92,82 +92,124 @@ void sl_raft_fsm_cadence(struct sl_raft_fsm *g, unsigned min_threshold, uint64_t
     raft_set_snapshot_threshold(g->raft, g->threshold);
 }
 
-struct glue_dump {
+/* One promise (raft/snapio.h): a stub for a snapshot taken here, or the
+ * whole state for a follower. */
+struct glue_job {
     struct sl_raft_fsm *g;
-    struct sl_store_dump *dump;
     uint64_t index;
+    struct sl_store_dump *dump; /* the whole state's view, or NULL for a stub */
+    char errmsg[256];
 };
 
-/* Worker thread: only the dump's own view is touched. */
+/* Worker thread: only the job's own view, and RocksDB's thread-safe flush. */
 static int glue_produce(void *data, uint8_t **buf, size_t *len)
 {
-    struct glue_dump *d = data;
-    return sl_store_dump_run(d->dump, buf, len);
+    struct glue_job *j = data;
+    if (j->dump != NULL) {
+        int rv = sl_store_dump_run(j->dump, buf, len);
+        if (rv != SL_OK) {
+            snprintf(j->errmsg, sizeof j->errmsg, "%s", sl_store_dump_errmsg(j->dump));
+        }
+        return rv;
+    }
+    return sl_store_stub(j->g->state->store, j->index, buf, len, j->errmsg, sizeof j->errmsg);
 }
 
-static void glue_dumped(void *data, int status, size_t len, uint64_t produce_ns)
+static void glue_produced(void *data, int status, size_t len, uint64_t produce_ns)
 {
-    struct glue_dump *d = data;
-    struct sl_raft_fsm *g = d->g;
-    char msg[200];
+    struct glue_job *j = data;
+    struct sl_raft_fsm *g = j->g;
+    char msg[300];
+    const char *what = j->dump != NULL ? "state for a follower" : "snapshot";
     if (status != 0) {
-        snprintf(msg, sizeof msg, "snapshot at index %llu abandoned: %s",
-                 (unsigned long long)d->index,
-                 status == RAFT_CANCELED ? "cancelled" : sl_store_dump_errmsg(d->dump));
+        snprintf(msg, sizeof msg, "%s at index %llu abandoned: %s", what,
+                 (unsigned long long)j->index,
+                 status == RAFT_CANCELED ? "cancelled" : j->errmsg);
         glue_log(g, status == RAFT_CANCELED ? 3 : 1, msg);
+    } else if (j->dump != NULL) {
+        g->snapshots_sent++;
+        g->last_dump_bytes = len;
+        g->last_dump_us = produce_ns / 1000;
+        snprintf(msg, sizeof msg, "state at index %llu serialized for a follower: %zu bytes in "
+                 "%.1f ms off the loop", (unsigned long long)j->index, len,
+                 (double)produce_ns / 1e6);
+        glue_log(g, 3, msg);
     } else {
+        uint64_t state = sl_store_disk_bytes(g->state->store);
         g->snapshots_taken++;
-        g->last_snapshot_bytes = len;
-        g->last_snapshot_index = d->index;
-        g->last_snapshot_dump_us = produce_ns / 1000;
-        set_cadence(g, len);
-        snprintf(msg, sizeof msg,
-                 "snapshot at index %llu: %zu bytes, dumped in %.1f ms off the loop (loop held "
-                 "%.2f ms); next after %u entries",
-                 (unsigned long long)d->index, len, (double)produce_ns / 1e6,
-                 (double)g->last_snapshot_us / 1e3, g->threshold);
+        g->last_snapshot_index = j->index;
+        g->last_snapshot_bytes = state;
+        g->last_snapshot_flush_us = produce_ns / 1000;
+        set_cadence(g, state);
+        snprintf(msg, sizeof msg, "snapshot at index %llu: state on disk (%llu bytes) in %.1f ms "
+                 "off the loop; next after %u entries", (unsigned long long)j->index,
+                 (unsigned long long)state, (double)produce_ns / 1e6, g->threshold);
         glue_log(g, 3, msg);
     }
-    sl_store_dump_end(d->dump);
-    free(d);
+    sl_store_dump_end(j->dump);
+    free(j);
 }
 
-/* Returns a promise (raft/snapio.h): the view is fixed here, the bytes are
- * produced off the loop. */
+static struct glue_job *job_new(struct sl_raft_fsm *g, struct sl_snap_promise *p)
+{
+    struct glue_job *j = calloc(1, sizeof *j);
+    if (j != NULL) {
+        j->g = g;
+        memcpy(p->magic, SL_SNAP_PROMISE_MAGIC, 8);
+        p->produce = glue_produce;
+        p->done = glue_produced;
+        p->data = j;
+    }
+    return j;
+}
+
+/* A snapshot here is a stub standing for this node's own state (storage:
+ * sl_store_stub): libraft keeps it so that it may truncate its log, and at
+ * start hands it back to restore, which finds the state on disk at or past
+ * it. The promise (raft/snapio.h) makes the state durable off the loop. */
 static int glue_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[], unsigned *n_bufs)
 {
     struct sl_raft_fsm *g = fsm->data;
-    uint64_t t0 = sl_mono_ns();
-    struct glue_dump *d = malloc(sizeof *d);
     struct sl_snap_promise *p = malloc(sizeof *p);
     *bufs = raft_malloc(sizeof **bufs);
-    if (d == NULL || p == NULL || *bufs == NULL) {
-        goto err_nomem;
-    }
-    if (sl_fsm_snapshot_begin(g->state, &d->dump) != SL_OK) {
-        glue_log(g, 1, g->state->errmsg);
-        free(d);
+    struct glue_job *j = p != NULL && *bufs != NULL ? job_new(g, p) : NULL;
+    if (j == NULL) {
         free(p);
         raft_free(*bufs);
-        return RAFT_IOERR;
+        *bufs = NULL;
+        return RAFT_NOMEM;
     }
-    d->g = g;
-    d->index = raft_last_applied(g->raft);
-    memcpy(p->magic, SL_SNAP_PROMISE_MAGIC, 8);
-    p->produce = glue_produce;
-    p->done = glue_dumped;
-    p->data = d;
+    j->index = raft_last_applied(g->raft);
     (*bufs)[0].base = p;
     (*bufs)[0].len = sizeof *p;
     *n_bufs = 1;
-    g->last_snapshot_us = (sl_mono_ns() - t0) / 1000;
     return 0;
+}
 
-err_nomem:
-    free(d);
-    free(p);
-    raft_free(*bufs);
-    return RAFT_NOMEM;
+int sl_raft_fsm_expand(void *data, const struct raft_snapshot *loaded, struct sl_snap_promise *out)
+{
+    struct sl_raft_fsm *g = data;
+    uint64_t index;
+    if (loaded->n_bufs != 1 ||
+        sl_store_stub_tag(loaded->bufs[0].base, loaded->bufs[0].len, &index) != SL_OK) {
+        return 0; /* a whole state already (installed here, or older) */
+    }
+    struct glue_job *j = job_new(g, out);
+    if (j == NULL) {
+        out->produce = NULL;
+        return RAFT_NOMEM;
+    }
+    /* The state now is at or past the stub's index: committed entries it
+     * includes beyond the snapshot's index are skipped on the follower as
+     * replays (applied index in the state). */
+    if (sl_fsm_dump_begin(g->state, &j->dump) != SL_OK) {
+        glue_log(g, 1, g->state->errmsg);
+        free(j);
+        out->produce = NULL;
+        return RAFT_IOERR;
+    }
+    j->index = g->state->applied;
+    return 0;
 }
 
 /* With snapshot_finalize set, the buffers stay ours (libraft 0.22.1). A

@@ -5,8 +5,11 @@
  * callback returns, and barriers and configuration entries advance it too).
  * The glue asserts that indexes only grow.
  *
- * Its snapshots are promises (raft/snapio.h): libraft must be given a
- * sl_snapio around its io, which has the state serialized off the loop. */
+ * Its snapshots are promises (raft/snapio.h): libraft's io must be wrapped
+ * by a sl_snapio with sl_raft_fsm_expand as its expand hook. A snapshot
+ * taken here is written as a stub standing for the state on this node's
+ * disk, made durable off the loop; the whole state is serialized, off the
+ * loop too, only when libraft loads a stub to send it to a follower. */
 #ifndef SL_FSM_GLUE_H
 #define SL_FSM_GLUE_H
 
@@ -38,9 +41,11 @@ struct sl_raft_fsm {
     uint64_t snapshots_taken;
     uint64_t snapshots_restored;
     uint64_t snapshots_skipped;
-    uint64_t last_snapshot_bytes;
-    uint64_t last_snapshot_us;    /* time the last snapshot held the event loop */
-    uint64_t last_snapshot_dump_us; /* time its serialization took, off the loop */
+    uint64_t snapshots_sent;      /* whole states serialized for followers */
+    uint64_t last_snapshot_bytes; /* the state's size on disk at the last snapshot */
+    uint64_t last_snapshot_flush_us; /* time making it durable took, off the loop */
+    uint64_t last_dump_bytes;     /* the last whole state serialized for a follower */
+    uint64_t last_dump_us;        /* and the time it took, off the loop */
     uint64_t last_snapshot_index; /* raft index of the last snapshot taken or installed */
     void (*on_apply_ns)(void *data, uint64_t ns); /* latency sink, may be NULL */
     void *on_apply_data;
@@ -49,6 +54,11 @@ struct sl_raft_fsm {
 };
 
 void sl_raft_fsm_init(struct sl_raft_fsm *g, struct sl_fsm *state);
+
+struct sl_snap_promise;
+/* sl_snapio's expand hook (data: the sl_raft_fsm): a loaded stub becomes a
+ * promise of the whole state as applied now. */
+int sl_raft_fsm_expand(void *data, const struct raft_snapshot *loaded, struct sl_snap_promise *out);
 
 /* Starts the adaptive snapshot cadence (see min_threshold); call once
  * g->raft is set. */

@@ -88,7 +88,7 @@ static void check_cb(uv_check_t *h)
     if (n->snapshot_wanted != 0 && n->glue.snapshots_taken >= n->snapshot_wanted) {
         raft_set_snapshot_threshold(&n->raft, n->glue.threshold);
         n->snapshot_wanted = 0;
-        sl_log(SL_LOG_INFO, "snapshot on demand taken (%llu bytes)",
+        sl_log(SL_LOG_INFO, "snapshot on demand taken (state %llu bytes on disk)",
                (unsigned long long)n->glue.last_snapshot_bytes);
     }
 }
@@ -184,6 +184,8 @@ int sl_node_start(struct sl_node *n, uv_loop_t *loop, const struct sl_node_confi
     if (rv == 0) {
         rv = sl_snapio_init(&n->snapio, &n->io, &n->snap_exec);
     }
+    n->snapio.expand = sl_raft_fsm_expand;
+    n->snapio.expand_data = &n->glue;
     if (rv != 0) {
         snprintf(n->errmsg, sizeof n->errmsg, "raft io: %s", raft_strerror(rv));
         rv = SL_EIO;

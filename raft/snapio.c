@@ -8,19 +8,35 @@
 
 #include "src/clock.h"
 
-struct sl_snapio_job {
+/* One promise with the executor: the bytes of a snapshot being put, or of
+ * one loaded to be sent. */
+struct produce {
     struct sl_snapio *s;
     struct sl_snapio_task task;
     struct sl_snap_promise promise; /* claimed: data is ours until done */
+    int status;
+    uint64_t ns;
+    uint8_t *buf;
+    size_t len;
+    void (*then)(struct produce *p); /* on the loop, after done */
+};
+
+struct sl_snapio_put {
+    struct produce p;
     struct raft_io_snapshot_put *req; /* libraft's */
     raft_io_snapshot_put_cb cb;
     unsigned trailing;
     struct raft_snapshot snap;        /* libraft's metadata, our bytes */
     struct raft_buffer buf;
     struct raft_io_snapshot_put inner_req;
-    int status;
-    uint64_t produce_ns;
-    bool writing; /* the bytes are with the wrapped io */
+};
+
+struct get {
+    struct produce p;
+    struct raft_io_snapshot_get *req; /* libraft's */
+    raft_io_snapshot_get_cb cb;
+    struct raft_io_snapshot_get inner_req;
+    struct raft_snapshot *snap;       /* loaded; its bytes get replaced */
 };
 
 struct sl_snapio_held {
@@ -43,13 +59,18 @@ static struct sl_snapio *of(struct raft_io *io)
     abort(); /* a method of an io nobody wrapped */
 }
 
+static void free_install(struct raft_message *m)
+{
+    raft_configuration_close(&m->install_snapshot.conf);
+    raft_free(m->install_snapshot.data.base);
+}
+
 static void drop_held(struct sl_snapio *s)
 {
     while (s->held != NULL) {
         struct sl_snapio_held *h = s->held;
         s->held = h->next;
-        raft_configuration_close(&h->msg.install_snapshot.conf);
-        raft_free(h->msg.install_snapshot.data.base);
+        free_install(&h->msg);
         free(h);
     }
     s->held_tail = NULL;
@@ -57,7 +78,7 @@ static void drop_held(struct sl_snapio *s)
 
 static void deliver_held(struct sl_snapio *s)
 {
-    while (s->held != NULL && s->job == NULL && !s->closing) {
+    while (s->held != NULL && s->put == NULL && !s->closing) {
         struct sl_snapio_held *h = s->held;
         s->held = h->next;
         if (s->held == NULL) {
@@ -78,12 +99,10 @@ static void on_tick(struct raft_io *io)
 static void on_recv(struct raft_io *io, struct raft_message *msg)
 {
     struct sl_snapio *s = of(io);
-    if (msg->type == RAFT_INSTALL_SNAPSHOT && (s->job != NULL || s->held != NULL)) {
+    if (msg->type == RAFT_INSTALL_SNAPSHOT && (s->put != NULL || s->held != NULL)) {
         struct sl_snapio_held *h = malloc(sizeof *h);
         if (h == NULL) {
-            /* Dropping it is safe: the sender retries. */
-            raft_configuration_close(&msg->install_snapshot.conf);
-            raft_free(msg->install_snapshot.data.base);
+            free_install(msg); /* safe: the sender retries */
             return;
         }
         h->msg = *msg;
@@ -111,56 +130,99 @@ static void closed(struct raft_io *io)
     s->close_cb(io);
 }
 
-/* The job is over: libraft's request completes, held installs follow. */
-static void finish(struct sl_snapio_job *job, int status)
+static void maybe_close(struct sl_snapio *s)
 {
-    struct sl_snapio *s = job->s;
-    free(job->buf.base);
-    s->job = NULL;
-    job->cb(job->req, status);
-    free(job);
-    deliver_held(s);
-    if (s->close_deferred) {
+    if (s->close_deferred && s->producing == 0) {
         s->close_deferred = false;
         s->inner_close(s->io, closed);
     }
 }
 
-static void inner_put_done(struct raft_io_snapshot_put *req, int status)
+/* --- producing promised bytes ------------------------------------------ */
+
+static struct produce *of_task(struct sl_snapio_task *t)
 {
-    finish(req->data, status);
+    return (struct produce *)((char *)t - offsetof(struct produce, task));
 }
 
-static void job_work(struct sl_snapio_task *t)
+static void produce_work(struct sl_snapio_task *t)
 {
-    struct sl_snapio_job *job = (struct sl_snapio_job *)((char *)t - offsetof(struct sl_snapio_job, task));
+    struct produce *p = of_task(t);
     uint64_t t0 = sl_mono_ns();
-    uint8_t *buf = NULL;
-    size_t len = 0;
-    job->status = job->promise.produce(job->promise.data, &buf, &len) == 0 ? 0 : RAFT_IOERR;
-    job->produce_ns = sl_mono_ns() - t0;
-    job->buf.base = buf;
-    job->buf.len = job->status == 0 ? len : 0;
+    p->status = p->promise.produce(p->promise.data, &p->buf, &p->len) == 0 ? 0 : RAFT_IOERR;
+    p->ns = sl_mono_ns() - t0;
+    if (p->status != 0) {
+        p->buf = NULL;
+        p->len = 0;
+    }
 }
 
-static void job_after(struct sl_snapio_task *t)
+static void produce_after(struct sl_snapio_task *t)
 {
-    struct sl_snapio_job *job = (struct sl_snapio_job *)((char *)t - offsetof(struct sl_snapio_job, task));
-    struct sl_snapio *s = job->s;
-    int status = s->closing ? RAFT_CANCELED : job->status;
-    job->promise.done(job->promise.data, job->status, job->buf.len, job->produce_ns);
-    if (status != 0) {
-        finish(job, status);
+    struct produce *p = of_task(t);
+    p->promise.done(p->promise.data, p->status, p->len, p->ns);
+    p->s->producing--;
+    if (p->s->closing && p->status == 0) {
+        p->status = RAFT_CANCELED;
+    }
+    p->then(p);
+}
+
+/* Takes the promise over (its data becomes NULL) unless the executor
+ * refuses it. */
+static int produce_start(struct sl_snapio *s, struct produce *p, struct sl_snap_promise *promise,
+                         void (*then)(struct produce *p))
+{
+    p->s = s;
+    p->promise = *promise;
+    p->then = then;
+    p->task.work = produce_work;
+    p->task.after = produce_after;
+    promise->data = NULL;
+    s->producing++;
+    int rv = s->exec->submit(s->exec, &p->task);
+    if (rv != 0) {
+        s->producing--;
+        promise->data = p->promise.data;
+    }
+    return rv;
+}
+
+/* --- snapshot_put ------------------------------------------------------- */
+
+/* The put is over: libraft's request completes, held installs follow. */
+static void put_finish(struct sl_snapio_put *put, int status)
+{
+    struct sl_snapio *s = put->p.s;
+    raft_free(put->buf.base);
+    s->put = NULL;
+    put->cb(put->req, status);
+    free(put);
+    deliver_held(s);
+    maybe_close(s);
+}
+
+static void put_written(struct raft_io_snapshot_put *req, int status)
+{
+    put_finish(req->data, status);
+}
+
+static void put_produced(struct produce *p)
+{
+    struct sl_snapio_put *put = (struct sl_snapio_put *)p;
+    struct sl_snapio *s = p->s;
+    put->buf.base = p->buf;
+    put->buf.len = p->len;
+    if (p->status != 0) {
+        put_finish(put, p->status);
         return;
     }
-    job->snap.bufs = &job->buf;
-    job->snap.n_bufs = 1;
-    job->inner_req.data = job;
-    job->writing = true;
-    int rv = s->inner_snapshot_put(s->io, job->trailing, &job->inner_req, &job->snap,
-                                   inner_put_done);
+    put->snap.bufs = &put->buf;
+    put->snap.n_bufs = 1;
+    put->inner_req.data = put;
+    int rv = s->inner_snapshot_put(s->io, put->trailing, &put->inner_req, &put->snap, put_written);
     if (rv != 0) {
-        finish(job, rv);
+        put_finish(put, rv);
     }
 }
 
@@ -177,33 +239,116 @@ static int io_snapshot_put(struct raft_io *io, unsigned trailing, struct raft_io
     if (!is_promise(snap)) {
         return s->inner_snapshot_put(io, trailing, req, snap, cb);
     }
-    if (s->job != NULL || s->closing) {
-        return s->closing ? RAFT_CANCELED : RAFT_BUSY;
+    if (s->closing) {
+        return RAFT_CANCELED;
     }
-    struct sl_snapio_job *job = calloc(1, sizeof *job);
-    if (job == NULL) {
+    if (s->put != NULL) {
+        return RAFT_BUSY;
+    }
+    struct sl_snapio_put *put = calloc(1, sizeof *put);
+    if (put == NULL) {
         return RAFT_NOMEM;
     }
-    struct sl_snap_promise *p = snap->bufs[0].base;
-    job->s = s;
-    job->promise = *p;
-    job->req = req;
-    job->cb = cb;
-    job->trailing = trailing;
-    job->snap = *snap;
-    job->task.work = job_work;
-    job->task.after = job_after;
-    p->data = NULL;
-    s->job = job;
-    int rv = s->exec->submit(s->exec, &job->task);
+    put->req = req;
+    put->cb = cb;
+    put->trailing = trailing;
+    put->snap = *snap;
+    s->put = put;
+    int rv = produce_start(s, &put->p, snap->bufs[0].base, put_produced);
     if (rv != 0) {
-        p->data = job->promise.data;
-        s->job = NULL;
-        free(job);
-        return rv;
+        s->put = NULL;
+        free(put);
     }
-    return 0;
+    return rv;
 }
+
+/* --- snapshot_get ------------------------------------------------------- */
+
+static void snapshot_free(struct raft_snapshot *snap)
+{
+    raft_configuration_close(&snap->configuration);
+    for (unsigned i = 0; i < snap->n_bufs; i++) {
+        raft_free(snap->bufs[i].base);
+    }
+    raft_free(snap->bufs);
+    raft_free(snap);
+}
+
+static void get_finish(struct get *g, int status)
+{
+    struct sl_snapio *s = g->p.s;
+    if (status != 0 && g->snap != NULL) {
+        snapshot_free(g->snap);
+        g->snap = NULL;
+    }
+    g->cb(g->req, g->snap, status);
+    free(g);
+    maybe_close(s);
+}
+
+static void get_produced(struct produce *p)
+{
+    struct get *g = (struct get *)p;
+    if (p->status != 0) {
+        raft_free(p->buf);
+        get_finish(g, p->status);
+        return;
+    }
+    for (unsigned i = 0; i < g->snap->n_bufs; i++) {
+        raft_free(g->snap->bufs[i].base);
+    }
+    g->snap->bufs[0].base = p->buf;
+    g->snap->bufs[0].len = p->len;
+    g->snap->n_bufs = 1;
+    p->s->expanded++;
+    get_finish(g, 0);
+}
+
+static void get_loaded(struct raft_io_snapshot_get *req, struct raft_snapshot *snap, int status)
+{
+    struct get *g = req->data;
+    struct sl_snapio *s = g->p.s;
+    struct sl_snap_promise promise;
+    g->snap = snap;
+    if (status != 0 || s->closing || snap->n_bufs == 0) {
+        get_finish(g, status != 0 ? status : s->closing ? RAFT_CANCELED : 0);
+        return;
+    }
+    memset(&promise, 0, sizeof promise);
+    int rv = s->expand(s->expand_data, snap, &promise);
+    if (rv == 0 && promise.produce != NULL) {
+        rv = produce_start(s, &g->p, &promise, get_produced);
+        if (rv == 0) {
+            return;
+        }
+        promise.done(promise.data, RAFT_CANCELED, 0, 0);
+    }
+    get_finish(g, rv);
+}
+
+static int io_snapshot_get(struct raft_io *io, struct raft_io_snapshot_get *req,
+                           raft_io_snapshot_get_cb cb)
+{
+    struct sl_snapio *s = of(io);
+    if (s->expand == NULL) {
+        return s->inner_snapshot_get(io, req, cb);
+    }
+    struct get *g = calloc(1, sizeof *g);
+    if (g == NULL) {
+        return RAFT_NOMEM;
+    }
+    g->p.s = s;
+    g->req = req;
+    g->cb = cb;
+    g->inner_req.data = g;
+    int rv = s->inner_snapshot_get(io, &g->inner_req, get_loaded);
+    if (rv != 0) {
+        free(g);
+    }
+    return rv;
+}
+
+/* --- start and close ---------------------------------------------------- */
 
 static void io_close(struct raft_io *io, raft_io_close_cb cb)
 {
@@ -211,11 +356,8 @@ static void io_close(struct raft_io *io, raft_io_close_cb cb)
     s->closing = true;
     s->close_cb = cb;
     drop_held(s);
-    if (s->job != NULL && !s->job->writing) {
-        s->close_deferred = true; /* a worker holds the job: wait for it */
-        return;
-    }
-    s->inner_close(s->io, closed);
+    s->close_deferred = true; /* the executor may hold promises: wait for them */
+    maybe_close(s);
 }
 
 static int io_start(struct raft_io *io, unsigned msecs, raft_io_tick_cb tick, raft_io_recv_cb recv)
@@ -240,9 +382,11 @@ int sl_snapio_init(struct sl_snapio *s, struct raft_io *io, struct sl_snapio_exe
     s->io = io;
     s->exec = exec;
     s->inner_snapshot_put = io->snapshot_put;
+    s->inner_snapshot_get = io->snapshot_get;
     s->inner_start = io->start;
     s->inner_close = io->close;
     io->snapshot_put = io_snapshot_put;
+    io->snapshot_get = io_snapshot_get;
     io->start = io_start;
     io->close = io_close;
     return 0;
@@ -250,41 +394,63 @@ int sl_snapio_init(struct sl_snapio *s, struct raft_io *io, struct sl_snapio_exe
 
 bool sl_snapio_busy(const struct sl_snapio *s)
 {
-    return s->job != NULL;
+    return s->put != NULL;
 }
+
+/* --- the thread executor ------------------------------------------------ */
 
 static void thread_main(void *arg)
 {
     struct sl_snapio_executor *e = arg;
     /* Best effort: an unprivileged process may always raise its nice. */
     setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), e->nice);
-    e->task->work(e->task);
+    e->running->work(e->running);
     uv_async_send(&e->done);
+}
+
+static void thread_next(struct sl_snapio_executor *e)
+{
+    while (e->running == NULL && e->queued != NULL) {
+        struct sl_snapio_task *t = e->queued;
+        e->queued = t->next;
+        if (e->queued == NULL) {
+            e->queued_tail = NULL;
+        }
+        e->running = t;
+        if (uv_thread_create(&e->thread, thread_main, e) == 0) {
+            return;
+        }
+        /* No thread to be had: do the work here rather than not at all. */
+        e->running = NULL;
+        t->work(t);
+        t->after(t);
+    }
 }
 
 static void thread_done(uv_async_t *a)
 {
     struct sl_snapio_executor *e =
         (struct sl_snapio_executor *)((char *)a - offsetof(struct sl_snapio_executor, done));
-    struct sl_snapio_task *t = e->task;
+    struct sl_snapio_task *t = e->running;
     if (t == NULL) {
         return;
     }
     uv_thread_join(&e->thread);
-    e->task = NULL;
+    e->running = NULL;
     t->after(t);
+    thread_next(e);
 }
 
 static int thread_submit(struct sl_snapio_executor *e, struct sl_snapio_task *t)
 {
-    if (e->task != NULL) {
-        return RAFT_BUSY;
+    t->next = NULL;
+    if (e->queued_tail != NULL) {
+        e->queued_tail->next = t;
+    } else {
+        e->queued = t;
     }
-    e->task = t;
-    if (uv_thread_create(&e->thread, thread_main, e) != 0) {
-        e->task = NULL;
-        return RAFT_NOMEM;
-    }
+    e->queued_tail = t;
+    thread_next(e);
     return 0;
 }
 

@@ -296,15 +296,9 @@ out:
     return rv;
 }
 
-int sl_fsm_snapshot_begin(struct sl_fsm *f, struct sl_store_dump **out)
+int sl_fsm_dump_begin(struct sl_fsm *f, struct sl_store_dump **out)
 {
-    /* libraft truncates its log once this snapshot is on disk, and at start
-     * restores it when the state on disk is older; the flush only spares
-     * that restore, so it must not hold the event loop up. */
-    int rv = sl_store_flush_start(f->store);
-    if (rv == SL_OK) {
-        rv = sl_store_dump_begin(f->store, f->applied, out);
-    }
+    int rv = sl_store_dump_begin(f->store, f->applied, out);
     if (rv != SL_OK) {
         snprintf(f->errmsg, sizeof f->errmsg, "snapshot: %s", sl_store_errmsg(f->store));
     }
@@ -314,7 +308,7 @@ int sl_fsm_snapshot_begin(struct sl_fsm *f, struct sl_store_dump **out)
 int sl_fsm_snapshot(struct sl_fsm *f, uint8_t **buf, size_t *len)
 {
     struct sl_store_dump *d;
-    int rv = sl_fsm_snapshot_begin(f, &d);
+    int rv = sl_fsm_dump_begin(f, &d);
     if (rv != SL_OK) {
         return rv;
     }
@@ -329,8 +323,20 @@ int sl_fsm_snapshot(struct sl_fsm *f, uint8_t **buf, size_t *len)
 int sl_fsm_restore(struct sl_fsm *f, const uint8_t *buf, size_t len, bool *replaced)
 {
     uint64_t applied;
-    int rv = sl_store_dump_tag(buf, len, &applied);
     *replaced = false;
+    if (sl_store_stub_tag(buf, len, &applied) == SL_OK) {
+        /* This node's own snapshot, written once its state up to applied
+         * was on disk (sl_store_stub). */
+        if (f->applied >= applied) {
+            return SL_OK;
+        }
+        snprintf(f->errmsg, sizeof f->errmsg,
+                 "restore: the last snapshot stands for this node's state at index %llu, but the "
+                 "state on disk is at %llu (its RocksDB files were lost or replaced)",
+                 (unsigned long long)applied, (unsigned long long)f->applied);
+        return SL_ECORRUPT;
+    }
+    int rv = sl_store_dump_tag(buf, len, &applied);
     if (rv != SL_OK) {
         snprintf(f->errmsg, sizeof f->errmsg, "restore: snapshot failed its checks");
         return rv;

@@ -59,15 +59,17 @@ int sl_fsm_apply(struct sl_fsm *f, uint64_t index, const void *buf, size_t len,
 
 void sl_entry_results_free(struct sl_entry_results *r);
 
-/* Fixes a view of the state as applied so far and starts flushing it to
- * disk; the view is serialized by sl_store_dump_run (off the loop if the
- * caller likes) and released by sl_store_dump_end (store.h). */
-int sl_fsm_snapshot_begin(struct sl_fsm *f, struct sl_store_dump **out);
+/* Fixes a view of the state as applied so far, to be serialized by
+ * sl_store_dump_run (off the loop if the caller likes) and released by
+ * sl_store_dump_end (store.h). */
+int sl_fsm_dump_begin(struct sl_fsm *f, struct sl_store_dump **out);
 /* The same, serialized at once (malloc'd, caller frees). */
 int sl_fsm_snapshot(struct sl_fsm *f, uint8_t **buf, size_t *len);
 
-/* Installs a snapshot unless the local state is already at or past it (same
- * lineage: committed entries never differ). *replaced tells which. */
+/* Installs a snapshot, a dump or a stub (storage/store.h), unless the local
+ * state is already at or past it (same lineage: committed entries never
+ * differ). *replaced tells which. A stub can only be skipped: a state on
+ * disk older than its own stub is SL_ECORRUPT. */
 int sl_fsm_restore(struct sl_fsm *f, const uint8_t *buf, size_t len, bool *replaced);
 
 /* SHA-256 of the whole applied state, as lowercase hex (65 bytes with NUL). */

@@ -4,6 +4,8 @@
  *   magic "SLDUMP\0\0" | u32 format (1) | u64 tag | u64 count
  *   count x ( u32 klen | key | u32 vlen | value )
  *   SHA-256 of everything before it (32 bytes)
+ * A stub (sl_store_stub) is the same frame with magic "SLLOCAL\0" and no
+ * records: it stands for the state on the local disk.
  */
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -18,6 +20,9 @@
 #define DUMP_FORMAT 1
 #define DUMP_HEADER (8 + 4 + 8 + 8)
 #define DUMP_TRAILER 32
+/* A stub has a dump's frame, another magic and no records. */
+#define STUB_MAGIC "SLLOCAL\0"
+#define STUB_LEN (DUMP_HEADER + DUMP_TRAILER)
 
 struct growbuf {
     uint8_t *p;
@@ -172,6 +177,42 @@ int sl_store_dump_tag(const uint8_t *buf, size_t len, uint64_t *tag)
     }
     sha256(buf, len - DUMP_TRAILER, sum);
     if (memcmp(sum, buf + len - DUMP_TRAILER, 32) != 0) {
+        return SL_ECORRUPT;
+    }
+    *tag = sl_get_u64(buf + 12);
+    return SL_OK;
+}
+
+int sl_store_stub(struct sl_store *s, uint64_t tag, uint8_t **out, size_t *out_len, char *errmsg,
+                  size_t errmsg_len)
+{
+    int rv = sl_store_persist(s, errmsg, errmsg_len);
+    if (rv != SL_OK) {
+        return rv;
+    }
+    uint8_t *b = malloc(STUB_LEN);
+    if (b == NULL) {
+        snprintf(errmsg, errmsg_len, "stub: out of memory");
+        return SL_ENOMEM;
+    }
+    memcpy(b, STUB_MAGIC, 8);
+    sl_put_u32(b + 8, DUMP_FORMAT);
+    sl_put_u64(b + 12, tag);
+    sl_put_u64(b + 20, 0);
+    sha256(b, DUMP_HEADER, b + DUMP_HEADER);
+    *out = b;
+    *out_len = STUB_LEN;
+    return SL_OK;
+}
+
+int sl_store_stub_tag(const uint8_t *buf, size_t len, uint64_t *tag)
+{
+    uint8_t sum[32];
+    if (len != STUB_LEN || memcmp(buf, STUB_MAGIC, 8) != 0 || sl_get_u32(buf + 8) != DUMP_FORMAT) {
+        return SL_ECORRUPT;
+    }
+    sha256(buf, DUMP_HEADER, sum);
+    if (memcmp(sum, buf + DUMP_HEADER, 32) != 0) {
         return SL_ECORRUPT;
     }
     *tag = sl_get_u64(buf + 12);

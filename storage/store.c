@@ -246,6 +246,21 @@ int sl_store_flush_start(struct sl_store *s)
     return flush(s, 0);
 }
 
+int sl_store_persist(struct sl_store *s, char *errmsg, size_t errmsg_len)
+{
+    char *err = NULL;
+    rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
+    rocksdb_flushoptions_set_wait(fo, 1);
+    rocksdb_flush(s->db, fo, &err);
+    rocksdb_flushoptions_destroy(fo);
+    if (err != NULL) {
+        snprintf(errmsg, errmsg_len, "flush: %s", err);
+        free(err);
+        return SL_EIO;
+    }
+    return SL_OK;
+}
+
 uint64_t sl_store_property(struct sl_store *s, const char *name)
 {
     uint64_t v = 0;

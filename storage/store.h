@@ -36,6 +36,8 @@ int sl_store_get(struct sl_store *s, const void *key, size_t klen, void **val, s
 int sl_store_sync(struct sl_store *s);
 /* Schedules the same flush on RocksDB's background threads; returns at once. */
 int sl_store_flush_start(struct sl_store *s);
+/* sl_store_sync for any thread: errors go to errmsg, not the store's. */
+int sl_store_persist(struct sl_store *s, char *errmsg, size_t errmsg_len);
 
 /* Approximate bytes on disk (SST files plus WAL). */
 uint64_t sl_store_disk_bytes(struct sl_store *s);
@@ -58,6 +60,14 @@ const char *sl_store_dump_errmsg(const struct sl_store_dump *d);
 void sl_store_dump_end(struct sl_store_dump *d);
 /* Checks a dump's framing and checksum and returns its tag. */
 int sl_store_dump_tag(const uint8_t *buf, size_t len, uint64_t *tag);
+/* A stub: a dump's frame with no records, standing for the state this store
+ * holds on disk, at tag or later. sl_store_stub makes every write so far
+ * durable first, so the stub is true once it exists (any thread; errors go
+ * to errmsg; *out malloc'd). sl_store_stub_tag checks a stub's framing and
+ * returns its tag, or SL_ECORRUPT when buf is not a stub. */
+int sl_store_stub(struct sl_store *s, uint64_t tag, uint8_t **out, size_t *out_len, char *errmsg,
+                  size_t errmsg_len);
+int sl_store_stub_tag(const uint8_t *buf, size_t len, uint64_t *tag);
 /* Replaces the whole state with a dump, atomically (see above). */
 int sl_store_replace(struct sl_store *s, const uint8_t *buf, size_t len);
 

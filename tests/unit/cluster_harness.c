@@ -84,6 +84,8 @@ void h_setup(struct harness *h, unsigned n, unsigned snapshot_threshold, unsigne
         struct raft *r = raft_fixture_get(&h->f, i);
         node->exec.submit = exec_submit;
         assert_int_equal(sl_snapio_init(&node->snapio, r->io, &node->exec), 0);
+        node->snapio.expand = sl_raft_fsm_expand;
+        node->snapio.expand_data = &node->glue;
         node->glue.raft = r;
         if (getenv("SL_TEST_TRACE") == NULL) {
             r->tracer = &quiet_tracer;

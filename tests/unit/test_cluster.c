@@ -188,8 +188,12 @@ static void test_install_snapshot(void **state)
         assert_true(h_step_until_done(&h, o, 8, 5000));
     }
     assert_true(h.nodes[0].glue.snapshots_taken > 0);
+    assert_int_equal(h.nodes[0].glue.snapshots_sent, 0); /* stubs until needed */
     raft_fixture_revive(&h.f, 2);
     wait_all_applied(&h);
+    /* The leader serialized its state when the follower needed it. */
+    assert_true(h.nodes[0].glue.snapshots_sent >= 1);
+    assert_true(h.nodes[0].snapio.expanded >= 1);
     assert_int_equal(h.nodes[2].glue.snapshots_restored, 1);
     h_assert_converged(&h);
     uint64_t count;

@@ -235,6 +235,45 @@ static void test_snapshot_restore(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* A stub stands for the node's own state on disk: it is written only once
+ * that state is durable, a node at or past it keeps its state, and a node
+ * whose state is older refuses it (its files were lost or replaced). */
+static void test_stub_restore(void **state)
+{
+    struct fx *f = *state;
+    uint8_t buf[512];
+    bool skipped, replaced;
+    uint8_t *stub;
+    size_t stub_len;
+    char err[256];
+    uint64_t tag;
+    size_t len = entry(buf, 1000, 4, NULL, "stub");
+    assert_int_equal(sl_fsm_apply(&f->fsm, 10, buf, len, NULL, &skipped), SL_OK);
+    assert_int_equal(sl_store_stub(f->store, 10, &stub, &stub_len, err, sizeof err), SL_OK);
+    assert_int_equal(sl_store_stub_tag(stub, stub_len, &tag), SL_OK);
+    assert_int_equal(tag, 10);
+    /* A stub is not a dump, nor a dump a stub. */
+    assert_int_equal(sl_store_dump_tag(stub, stub_len, &tag), SL_ECORRUPT);
+
+    assert_int_equal(sl_fsm_restore(&f->fsm, stub, stub_len, &replaced), SL_OK);
+    assert_false(replaced);
+    /* A node whose state on disk is older than the stub refuses it. */
+    struct fx g;
+    strcpy(g.dir, "/tmp/sl-fsm-XXXXXX");
+    assert_non_null(mkdtemp(g.dir));
+    fx_open(&g);
+    assert_int_equal(sl_fsm_restore(&g.fsm, stub, stub_len, &replaced), SL_ECORRUPT);
+    assert_false(replaced);
+    assert_int_equal(g.fsm.applied, 0);
+    stub[9] ^= 1;
+    assert_int_equal(sl_store_stub_tag(stub, stub_len, &tag), SL_ECORRUPT);
+    free(stub);
+    sl_store_close(g.store);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g.dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -244,6 +283,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_request_id_dedup_and_window, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_command, setup, teardown),
         cmocka_unit_test_setup_teardown(test_snapshot_restore, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stub_restore, setup, teardown),
     };
     return cmocka_run_group_tests_name("fsm", tests, NULL, NULL);
 }
