@@ -141,7 +141,13 @@ int sl_store_open(struct sl_store **out, const char *dir, char *errmsg, size_t e
 
     s->opts = rocksdb_options_create();
     rocksdb_options_set_create_if_missing(s->opts, 1);
-    rocksdb_options_set_compression(s->opts, rocksdb_lz4_compression);
+    /* Flushes write level 0 uncompressed: they run at normal priority
+     * (RocksDB cannot lower them) and at every snapshot, so they stay short;
+     * compactions, at low priority, compress what they move down. */
+    int per_level[7] = {rocksdb_no_compression,  rocksdb_lz4_compression, rocksdb_lz4_compression,
+                        rocksdb_lz4_compression, rocksdb_lz4_compression, rocksdb_lz4_compression,
+                        rocksdb_lz4_compression};
+    rocksdb_options_set_compression_per_level(s->opts, per_level, 7);
     rocksdb_options_set_max_open_files(s->opts, 256);
     rocksdb_options_increase_parallelism(s->opts, 2);
     /* Compactions yield the CPU and disk to the event loop, whose latency is
