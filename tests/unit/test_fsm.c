@@ -191,6 +191,22 @@ static void test_unknown_command(void **state)
     sl_entry_results_free(&res);
 }
 
+/* A second node's store, empty, in a folder of its own. */
+static void fx_empty(struct fx *g)
+{
+    strcpy(g->dir, "/tmp/sl-fsm-XXXXXX");
+    assert_non_null(mkdtemp(g->dir));
+    fx_open(g);
+}
+
+static void fx_drop(struct fx *g)
+{
+    char cmd[128];
+    sl_store_close(g->store);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g->dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 static void test_snapshot_restore(void **state)
 {
     struct fx *f = *state;
@@ -210,9 +226,7 @@ static void test_snapshot_restore(void **state)
 
     /* An empty node takes it whole. */
     struct fx g;
-    strcpy(g.dir, "/tmp/sl-fsm-XXXXXX");
-    assert_non_null(mkdtemp(g.dir));
-    fx_open(&g);
+    fx_empty(&g);
     assert_int_equal(sl_fsm_restore(&g.fsm, snap, snap_len, &replaced), SL_OK);
     assert_true(replaced);
     assert_int_equal(g.fsm.applied, 10);
@@ -229,10 +243,7 @@ static void test_snapshot_restore(void **state)
     snap[snap_len / 2] ^= 0xFF;
     assert_int_equal(sl_fsm_restore(&g.fsm, snap, snap_len, &replaced), SL_ECORRUPT);
     free(snap);
-    sl_store_close(g.store);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g.dir);
-    assert_int_equal(system(cmd), 0);
+    fx_drop(&g);
 }
 
 /* A stub stands for the node's own state on disk: it is written only once
@@ -254,24 +265,24 @@ static void test_stub_restore(void **state)
     assert_int_equal(tag, 10);
     /* A stub is not a dump, nor a dump a stub. */
     assert_int_equal(sl_store_dump_tag(stub, stub_len, &tag), SL_ECORRUPT);
+    uint8_t *dump;
+    size_t dump_len;
+    assert_int_equal(sl_fsm_snapshot(&f->fsm, &dump, &dump_len), SL_OK);
+    assert_int_equal(sl_store_stub_tag(dump, dump_len, &tag), SL_ECORRUPT);
+    free(dump);
 
     assert_int_equal(sl_fsm_restore(&f->fsm, stub, stub_len, &replaced), SL_OK);
     assert_false(replaced);
     /* A node whose state on disk is older than the stub refuses it. */
     struct fx g;
-    strcpy(g.dir, "/tmp/sl-fsm-XXXXXX");
-    assert_non_null(mkdtemp(g.dir));
-    fx_open(&g);
+    fx_empty(&g);
     assert_int_equal(sl_fsm_restore(&g.fsm, stub, stub_len, &replaced), SL_ECORRUPT);
     assert_false(replaced);
     assert_int_equal(g.fsm.applied, 0);
     stub[9] ^= 1;
     assert_int_equal(sl_store_stub_tag(stub, stub_len, &tag), SL_ECORRUPT);
     free(stub);
-    sl_store_close(g.store);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g.dir);
-    assert_int_equal(system(cmd), 0);
+    fx_drop(&g);
 }
 
 int main(void)
