@@ -211,7 +211,11 @@ int sl_node_start(struct sl_node *n, uv_loop_t *loop, const struct sl_node_confi
     }
     rv = raft_start(&n->raft);
     if (rv != 0) {
-        snprintf(n->errmsg, sizeof n->errmsg, "raft start: %s", raft_errmsg(&n->raft));
+        /* libraft 0.22.1 gives no message when raft_uv cannot listen (the
+         * address is taken): name the address and the code at least. */
+        const char *why = raft_errmsg(&n->raft);
+        snprintf(n->errmsg, sizeof n->errmsg, "raft start (listening on %s): %s", c->raft_addr,
+                 why[0] != '\0' ? why : raft_strerror(rv));
         rv = SL_EIO;
         goto err_after_raft;
     }

@@ -5,6 +5,7 @@ helpers speak HTTP with the standard library only.
 """
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -19,12 +20,24 @@ SLUICED = os.path.join(BIN_DIR, "sluiced")
 
 
 def free_ports(n):
+    """n ports free now, below the kernel's ephemeral range (32768 and up by
+    default): a port taken from that range can be given, before the node
+    listens on it, to the source of some outgoing connection (a peer
+    connecting early), and the node then fails to start."""
     socks, ports = [], []
-    for _ in range(n):
+    while len(ports) < n:
+        port = random.randrange(20000, 32000)
         s = socket.socket()
-        s.bind(("127.0.0.1", 0))
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            s.close()
+            continue
+        if port in ports:
+            s.close()
+            continue
         socks.append(s)
-        ports.append(s.getsockname()[1])
+        ports.append(port)
     for s in socks:
         s.close()
     return ports
