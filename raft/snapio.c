@@ -76,9 +76,17 @@ static void drop_held(struct sl_snapio *s)
     s->held_tail = NULL;
 }
 
+/* An install replaces the state a producing view reads from, and libraft
+ * 0.22.1 cannot take one while its own snapshot is written: installs wait
+ * for both. */
+static bool must_hold(const struct sl_snapio *s)
+{
+    return s->put != NULL || s->producing > 0;
+}
+
 static void deliver_held(struct sl_snapio *s)
 {
-    while (s->held != NULL && s->put == NULL && !s->closing) {
+    while (s->held != NULL && !must_hold(s) && !s->closing) {
         struct sl_snapio_held *h = s->held;
         s->held = h->next;
         if (s->held == NULL) {
@@ -99,7 +107,7 @@ static void on_tick(struct raft_io *io)
 static void on_recv(struct raft_io *io, struct raft_message *msg)
 {
     struct sl_snapio *s = of(io);
-    if (msg->type == RAFT_INSTALL_SNAPSHOT && (s->put != NULL || s->held != NULL)) {
+    if (msg->type == RAFT_INSTALL_SNAPSHOT && (must_hold(s) || s->held != NULL)) {
         struct sl_snapio_held *h = malloc(sizeof *h);
         if (h == NULL) {
             free_install(msg); /* safe: the sender retries */
@@ -283,6 +291,7 @@ static void get_finish(struct get *g, int status)
     }
     g->cb(g->req, g->snap, status);
     free(g);
+    deliver_held(s);
     maybe_close(s);
 }
 
@@ -394,7 +403,7 @@ int sl_snapio_init(struct sl_snapio *s, struct raft_io *io, struct sl_snapio_exe
 
 bool sl_snapio_busy(const struct sl_snapio *s)
 {
-    return s->put != NULL;
+    return must_hold(s);
 }
 
 /* --- the thread executor ------------------------------------------------ */

@@ -19,9 +19,10 @@
  *
  * It also keeps InstallSnapshot messages from libraft while a promised
  * snapshot is being produced or written, and delivers them in order once
- * libraft's request has completed: libraft 0.22.1 crashes (takeSnapshotCb
- * clears the held-back install before reading it) when one arrives in that
- * window. The sender sees a slow follower.
+ * that is over: libraft 0.22.1 crashes (takeSnapshotCb clears the
+ * held-back install before reading it) when one arrives while its own
+ * snapshot is written, and an install would replace the state a producing
+ * view still reads. The sender sees a slow follower.
  *
  * Everything else passes through unchanged. Snapshots with real bytes (an
  * installed snapshot being stored) are written directly. */
@@ -118,7 +119,8 @@ struct sl_snapio {
  * or RAFT_NOMEM when too many are in use at once. Set expand afterwards. */
 int sl_snapio_init(struct sl_snapio *s, struct raft_io *io, struct sl_snapio_executor *exec);
 
-/* True while a promised snapshot is produced or written. */
+/* True while a promise is produced or a promised snapshot written (installs
+ * are held meanwhile). */
 bool sl_snapio_busy(const struct sl_snapio *s);
 
 #endif
