@@ -153,21 +153,6 @@ void sl_store_dump_end(struct sl_store_dump *d)
     }
 }
 
-int sl_store_dump(struct sl_store *s, uint64_t tag, uint8_t **out, size_t *out_len)
-{
-    struct sl_store_dump *d;
-    int rv = sl_store_dump_begin(s, tag, &d);
-    if (rv != SL_OK) {
-        return rv;
-    }
-    rv = sl_store_dump_run(d, out, out_len);
-    if (rv != SL_OK) {
-        snprintf(s->errmsg, sizeof s->errmsg, "%s", d->errmsg);
-    }
-    sl_store_dump_end(d);
-    return rv;
-}
-
 int sl_store_dump_tag(const uint8_t *buf, size_t len, uint64_t *tag)
 {
     uint8_t sum[32];

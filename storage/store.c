@@ -232,26 +232,6 @@ int sl_store_get(struct sl_store *s, const void *key, size_t klen, void **val, s
     return SL_OK;
 }
 
-static int flush(struct sl_store *s, unsigned char wait)
-{
-    char *err = NULL;
-    rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
-    rocksdb_flushoptions_set_wait(fo, wait);
-    rocksdb_flush(s->db, fo, &err);
-    rocksdb_flushoptions_destroy(fo);
-    return err ? sl_store_fail(s, "flush", err) : SL_OK;
-}
-
-int sl_store_sync(struct sl_store *s)
-{
-    return flush(s, 1);
-}
-
-int sl_store_flush_start(struct sl_store *s)
-{
-    return flush(s, 0);
-}
-
 int sl_store_persist(struct sl_store *s, char *errmsg, size_t errmsg_len)
 {
     char *err = NULL;
@@ -265,6 +245,11 @@ int sl_store_persist(struct sl_store *s, char *errmsg, size_t errmsg_len)
         return SL_EIO;
     }
     return SL_OK;
+}
+
+int sl_store_sync(struct sl_store *s)
+{
+    return sl_store_persist(s, s->errmsg, sizeof s->errmsg);
 }
 
 uint64_t sl_store_property(struct sl_store *s, const char *name)

@@ -9,11 +9,9 @@
  * Writes go through sl_txn (txn.h) with RocksDB's WAL off: the Raft log is
  * the durable truth, and after a crash libraft replays what RocksDB had not
  * flushed. sl_store_sync() flushes the memtables, making everything written
- * so far durable (at shutdown); sl_store_flush_start() only schedules that
- * flush (at snapshots: libraft keeps the snapshot it just wrote, and a node
- * whose state on disk is older restores from it).
+ * so far durable (at shutdown, and before a snapshot's stub is written).
  * All functions run on the owner's thread and none is thread-safe, except
- * sl_store_dump_run (below). */
+ * sl_store_persist, sl_store_dump_run and sl_store_stub (below). */
 #ifndef SL_STORE_H
 #define SL_STORE_H
 
@@ -34,8 +32,6 @@ int sl_store_get(struct sl_store *s, const void *key, size_t klen, void **val, s
 
 /* Makes every write so far durable (memtable flush) and waits for it. */
 int sl_store_sync(struct sl_store *s);
-/* Schedules the same flush on RocksDB's background threads; returns at once. */
-int sl_store_flush_start(struct sl_store *s);
 /* sl_store_sync for any thread: errors go to errmsg, not the store's. */
 int sl_store_persist(struct sl_store *s, char *errmsg, size_t errmsg_len);
 
@@ -44,15 +40,14 @@ uint64_t sl_store_disk_bytes(struct sl_store *s);
 /* A RocksDB property as a number (e.g. "rocksdb.estimate-num-keys"); 0 if unknown. */
 uint64_t sl_store_property(struct sl_store *s, const char *name);
 
-/* Serializes every key and value, from one consistent view, into a malloc'd
- * buffer owned by the caller. tag is stored in the header (the FSM stores its
- * applied index there) and can be read back with sl_store_dump_tag(). */
-int sl_store_dump(struct sl_store *s, uint64_t tag, uint8_t **out, size_t *out_len);
-/* The same dump in three steps, so that the long one runs off the owner's
- * thread while the owner keeps writing: begin fixes the view (owner's thread,
- * cheap); run serializes it (any one thread, once; *out as above; on failure
- * sl_store_dump_errmsg says why); end releases the view (owner's thread,
- * after run has returned, before sl_store_close or sl_store_replace). */
+/* A dump: every key and value, from one consistent view, in three steps so
+ * that the long one runs off the owner's thread while the owner keeps
+ * writing. begin fixes the view (owner's thread, cheap; tag is stored in the
+ * header: the FSM stores its applied index there, read back with
+ * sl_store_dump_tag); run serializes it (any one thread, once; *out malloc'd,
+ * owned by the caller; on failure sl_store_dump_errmsg says why); end
+ * releases the view (owner's thread, after run has returned, before
+ * sl_store_close or sl_store_replace). */
 struct sl_store_dump;
 int sl_store_dump_begin(struct sl_store *s, uint64_t tag, struct sl_store_dump **out);
 int sl_store_dump_run(struct sl_store_dump *d, uint8_t **out, size_t *out_len);
