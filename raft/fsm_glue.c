@@ -96,7 +96,8 @@ void sl_raft_fsm_cadence(struct sl_raft_fsm *g, unsigned min_threshold, uint64_t
  * whole state for a follower. */
 struct glue_job {
     struct sl_raft_fsm *g;
-    uint64_t index;
+    uint64_t index;             /* the FSM's applied index: what the bytes hold */
+    uint64_t raft_index;        /* libraft's snapshot index (stubs) */
     struct sl_store_dump *dump; /* the whole state's view, or NULL for a stub */
     char errmsg[256];
 };
@@ -137,12 +138,12 @@ static void glue_produced(void *data, int status, size_t len, uint64_t produce_n
     } else {
         uint64_t state = sl_store_disk_bytes(g->state->store);
         g->snapshots_taken++;
-        g->last_snapshot_index = j->index;
+        g->last_snapshot_index = j->raft_index;
         g->last_snapshot_bytes = state;
         g->last_snapshot_flush_us = produce_ns / 1000;
         set_cadence(g, state);
         snprintf(msg, sizeof msg, "snapshot at index %llu: state on disk (%llu bytes) in %.1f ms "
-                 "off the loop; next after %u entries", (unsigned long long)j->index,
+                 "off the loop; next after %u entries", (unsigned long long)j->raft_index,
                  (unsigned long long)state, (double)produce_ns / 1e6, g->threshold);
         glue_log(g, 3, msg);
     }
@@ -179,7 +180,10 @@ static int glue_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[], unsig
         *bufs = NULL;
         return RAFT_NOMEM;
     }
-    j->index = raft_last_applied(g->raft);
+    /* Barriers and configuration entries advance libraft's index past the
+     * FSM's; the stub holds the FSM's, which restore compares with. */
+    j->index = g->state->applied;
+    j->raft_index = raft_last_applied(g->raft);
     (*bufs)[0].base = p;
     (*bufs)[0].len = sizeof *p;
     *n_bufs = 1;

@@ -278,6 +278,50 @@ static void test_install_while_writing_own_snapshot(void **state)
     h_teardown(&h);
 }
 
+static void barrier_cb(struct raft_barrier *req, int status)
+{
+    *(int *)req->data = status == 0 ? 1 : -1;
+}
+
+/* Barriers (reads, on-demand snapshots) advance libraft's applied index
+ * without reaching the FSM. A snapshot taken right after one must still be a
+ * stub the node's own state satisfies at restart. */
+static void test_stub_after_barrier(void **state)
+{
+    (void)state;
+    struct harness h;
+    struct h_outcome o[4];
+    h_setup(&h, 3, 0, 0);
+    raft_fixture_elect(&h.f, 0);
+    put_many(&h, 0, o, 4, 1);
+    assert_true(h_step_until_done(&h, o, 4, 5000));
+    struct raft *r = raft_fixture_get(&h.f, 0);
+    struct raft_barrier b;
+    int done = 0;
+    b.data = &done;
+    assert_int_equal(raft_barrier(r, &b, barrier_cb), 0);
+    for (unsigned ms = 0; ms < 5000 && done == 0; ms += 10) {
+        raft_fixture_step_until_elapsed(&h.f, 10);
+    }
+    assert_int_equal(done, 1);
+    struct h_node *n = &h.nodes[0];
+    assert_true(raft_last_applied(r) > n->fsm.applied);
+
+    struct raft_buffer *bufs;
+    unsigned n_bufs;
+    assert_int_equal(n->glue.fsm.snapshot(&n->glue.fsm, &bufs, &n_bufs), 0);
+    struct sl_snap_promise *p = bufs[0].base;
+    uint8_t *stub;
+    size_t len;
+    assert_int_equal(p->produce(p->data, &stub, &len), 0);
+    bool replaced;
+    assert_int_equal(sl_fsm_restore(&n->fsm, stub, len, &replaced), SL_OK);
+    assert_false(replaced);
+    free(stub);
+    assert_int_equal(n->glue.fsm.snapshot_finalize(&n->glue.fsm, &bufs, &n_bufs), 0);
+    h_teardown(&h);
+}
+
 /* The snapshot cadence follows the state's size: with the state growing,
  * snapshots get rarer instead of costing the whole state every few entries,
  * and the log between them stays under its byte bound. A node that missed
@@ -455,6 +499,7 @@ int main(void)
         cmocka_unit_test(test_partitioned_leader),
         cmocka_unit_test(test_install_snapshot),
         cmocka_unit_test(test_install_while_writing_own_snapshot),
+        cmocka_unit_test(test_stub_after_barrier),
         cmocka_unit_test(test_snapshot_cadence_adapts),
         cmocka_unit_test(test_clock_never_goes_back),
         cmocka_unit_test(test_clock_jumps_are_bounded),
