@@ -183,9 +183,9 @@ int sl_node_start(struct sl_node *n, uv_loop_t *loop, const struct sl_node_confi
     rv = sl_snapio_thread_init(&n->snap_exec, loop, SNAPSHOT_NICE);
     if (rv == 0) {
         rv = sl_snapio_init(&n->snapio, &n->io, &n->snap_exec);
+        n->snapio.expand = sl_raft_fsm_expand;
+        n->snapio.expand_data = &n->glue;
     }
-    n->snapio.expand = sl_raft_fsm_expand;
-    n->snapio.expand_data = &n->glue;
     if (rv != 0) {
         snprintf(n->errmsg, sizeof n->errmsg, "raft io: %s", raft_strerror(rv));
         rv = SL_EIO;
