@@ -164,6 +164,24 @@ static void raw_write(struct sl_http_conn *c, const void *data, size_t len)
 {
     if (c->aborted || c->lingering || len == 0)
         return;
+    /* Straight to the socket when nothing is queued: a queued uv_write costs
+     * a copy, a callback and an epoll_ctl per response even when the kernel
+     * takes it all at once. */
+    if (c->out_queued == 0) {
+        uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
+        int n = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+        if (n < 0 && n != UV_EAGAIN) {
+            abort_conn(c);
+            return;
+        }
+        if (n > 0) {
+            c->last_activity_ms = uv_now(c->set->loop);
+            data = (const uint8_t *)data + n;
+            len -= (size_t)n;
+        }
+        if (len == 0)
+            return;
+    }
     struct wreq *w = malloc(sizeof(*w) + len);
     if (!w) {
         abort_conn(c);

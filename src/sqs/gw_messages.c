@@ -470,8 +470,8 @@ void sqs_gw_send_message_batch(sl_aws_call *call, const sl_aws_ctx *ctx, json_t 
 struct sqs_poll {
     struct sqs_poll *next;
     struct sqs_op *op;
-    uint64_t deadline;
-    uint64_t wake_at;
+    uint64_t deadline; /* monotonic ms: wall-clock steps neither cut nor stretch a poll */
+    uint64_t wake_at;  /* monotonic ms */
     uint32_t max;
     bool has_vt;
     uint32_t vt;
@@ -490,9 +490,14 @@ static void poll_unlink(struct sl_sqs_gw *gw, struct sqs_poll *p)
 
 static void polls_timer(uv_timer_t *t);
 
+static uint64_t mono_ms(void)
+{
+    return sl_mono_ns() / 1000000;
+}
+
 static void arm_timer(struct sl_sqs_gw *gw)
 {
-    uint64_t wake = UINT64_MAX, now = sl_wall_ms();
+    uint64_t wake = UINT64_MAX, now = mono_ms();
     for (struct sqs_poll *p = gw->polls; p != NULL; p = p->next) {
         if (!p->busy && p->wake_at < wake) {
             wake = p->wake_at;
@@ -601,7 +606,7 @@ static void receive_done(struct sl_svcgw_op *base, struct sl_result *res)
         sl_svcgw_fail(base, "InternalError", "malformed receive result");
         return;
     }
-    uint64_t now = sl_wall_ms();
+    uint64_t now = mono_ms();
     if (n == 0 && now < p->deadline && !op->gw->closing) {
         /* Park: wake at the deadline or when the queue's next waiting
          * message falls due, whichever is first. */
@@ -615,9 +620,12 @@ static void receive_done(struct sl_svcgw_op *base, struct sl_result *res)
                                                      hi.len);
             size_t kl;
             const uint8_t *key = it && sl_iter_valid(it) ? sl_iter_key(it, &kl) : NULL;
-            if (key != NULL && kl == 25 && key[0] == SQS_KS_WAIT && sl_get_u64(key + 1) == q.qid &&
-                sl_get_u64(key + 9) < p->wake_at) {
-                p->wake_at = sl_get_u64(key + 9) + 1;
+            /* Messages fall due on the state machine's wall clock. */
+            uint64_t wall = sl_wall_ms();
+            if (key != NULL && kl == 25 && key[0] == SQS_KS_WAIT && sl_get_u64(key + 1) == q.qid) {
+                uint64_t due = sl_get_u64(key + 9) + 1;
+                uint64_t at = due > wall ? now + (due - wall) : now;
+                p->wake_at = at < p->wake_at ? at : p->wake_at;
             }
             sl_iter_free(it);
             sqs_queue_free(&q);
@@ -651,7 +659,7 @@ static void receive_propose(struct sqs_poll *p)
 static void polls_timer(uv_timer_t *t)
 {
     struct sl_sqs_gw *gw = t->data;
-    uint64_t now = sl_wall_ms();
+    uint64_t now = mono_ms();
     for (struct sqs_poll *p = gw->polls, *next; p != NULL; p = next) {
         next = p->next;
         if (!p->busy && p->wake_at <= now) {
@@ -739,7 +747,7 @@ void sqs_gw_receive_message(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *in
     p->max = (uint32_t)max;
     p->has_vt = has_vt;
     p->vt = (uint32_t)vt;
-    p->deadline = sl_wall_ms() + (uint64_t)wait * 1000;
+    p->deadline = mono_ms() + (uint64_t)wait * 1000;
     p->next = op->gw->polls;
     op->gw->polls = p;
     op->base.extra = p;

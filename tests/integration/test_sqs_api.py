@@ -255,6 +255,14 @@ def long_poll(s, f, u):
     t = time.time()
     check("Messages" not in f.receive_message(QueueUrl=u, WaitTimeSeconds=1), "empty long poll")
     check(0.9 < time.time() - t < 3, "long poll waited its time")
+    # A parked receive also wakes when a delayed message falls due.
+    s.send_message(QueueUrl=u, MessageBody="later", DelaySeconds=2)
+    t = time.time()
+    r = f.receive_message(QueueUrl=u, WaitTimeSeconds=10)
+    took = time.time() - t
+    check("Messages" in r and r["Messages"][0]["Body"] == "later", r)
+    check(1.5 < took < 4, "woken when the delayed message fell due, after %.2fs" % took)
+    s.delete_message(QueueUrl=u, ReceiptHandle=r["Messages"][0]["ReceiptHandle"])
 
 
 def purge(s, u):

@@ -130,6 +130,48 @@ static void test_pipelining_in_order(void **state)
     harness_stop(h);
 }
 
+/* A client that stops reading: the first answer fills the socket and the
+ * rest queue behind it, still whole and in order once the client reads. */
+static void test_stalled_reader_gets_everything_in_order(void **state)
+{
+    (void)state;
+    struct harness *h = harness_start(NULL);
+    /* A small receive buffer, set before connecting so the window is
+     * small from the start: the server's writes come back partial. */
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int small = 4096;
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)h->port) };
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    const char reqs[] = "GET /big?n=3000000 HTTP/1.1\r\nHost: x\r\n\r\n"
+                        "GET /defer?ms=0&v=7 HTTP/1.1\r\nHost: x\r\n\r\n"
+                        "GET /big?n=1000 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    raw_send(fd, reqs, sizeof(reqs) - 1);
+    usleep(300 * 1000);
+    size_t cap = 3100000;
+    char *buf = malloc(cap);
+    int eof;
+    size_t n = raw_recv(fd, buf, cap, NULL, 10000, &eof);
+    assert_true(eof);
+    assert_int_equal(count_substr(buf, "HTTP/1.1 200 OK"), 3);
+    char *body1 = strstr(buf, "\r\n\r\n");
+    assert_non_null(body1);
+    body1 += 4;
+    size_t xs = 0;
+    while (body1 + xs < buf + n && body1[xs] == 'x')
+        xs++;
+    assert_int_equal(xs, 3000000);
+    char *r2 = strstr(body1 + xs, "\r\n\r\n7");
+    char *r3 = strstr(body1 + xs, "Content-Length: 1000\r\n");
+    assert_non_null(r2);
+    assert_non_null(r3);
+    assert_true(r2 < r3);
+    free(buf);
+    close(fd);
+    harness_stop(h);
+}
+
 static void test_pipeline_depth_limit(void **state)
 {
     (void)state;
@@ -369,6 +411,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_keepalive_curl),
         cmocka_unit_test(test_post_echo_large_curl),
+        cmocka_unit_test(test_stalled_reader_gets_everything_in_order),
         cmocka_unit_test(test_chunked_body),
         cmocka_unit_test(test_expect_continue),
         cmocka_unit_test(test_pipelining_in_order),
