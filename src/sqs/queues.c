@@ -7,6 +7,7 @@
 #include "src/sqs/internal.h"
 #include "src/sqs/keys.h"
 #include "src/sqs/sqs.h"
+#include "storage/store.h"
 #include "storage/txn.h"
 
 #define SQS_MAX_TAGS 50
@@ -311,6 +312,40 @@ out:
     return rv;
 }
 
+/* A purged in-flight FIFO message never comes back to release its group:
+ * the locks go with the purge. At most one per in-flight message. Keys are
+ * collected first: the indexed batch must not change under its iterator. */
+static int release_groups(struct sl_txn *t, uint64_t qid)
+{
+    struct sl_key lo, hi;
+    sl_key_init(&lo, SQS_KS_GROUP);
+    sl_key_u64(&lo, qid);
+    sqs_key_after(&hi, SQS_KS_GROUP, qid);
+    struct sl_iter *it = sl_txn_iter_range(t, lo.buf, lo.len, hi.buf, hi.len);
+    if (it == NULL) {
+        return SL_ENOMEM;
+    }
+    struct sl_wbuf keys = {0};
+    unsigned n = 0;
+    for (; sl_iter_valid(it); sl_iter_next(it)) {
+        size_t kl;
+        const uint8_t *key = sl_iter_key(it, &kl);
+        sl_wbuf_bytes(&keys, key, kl);
+        n++;
+    }
+    sl_iter_free(it);
+    int rv = keys.failed ? SL_ENOMEM : SL_OK;
+    struct sl_rbuf r;
+    sl_rbuf_init(&r, keys.p, keys.len);
+    for (unsigned i = 0; i < n && rv == SL_OK; i++) {
+        size_t kl;
+        const uint8_t *key = sl_rbuf_bytes(&r, &kl);
+        sl_txn_del(t, key, kl);
+    }
+    sl_wbuf_free(&keys);
+    return rv;
+}
+
 /* Everything sent so far is gone at once: receive and the counters ignore
  * seqs below purge_seq, and the keys are removed in bounded batches later. */
 static int purge(struct sl_apply_ctx *ctx, struct sqs_queue *q, struct sl_result *res)
@@ -329,7 +364,10 @@ static int purge(struct sl_apply_ctx *ctx, struct sqs_queue *q, struct sl_result
     sl_key_u64(&k, q->qid);
     sl_put_u64(bound, q->purge_seq);
     sl_txn_put(ctx->txn, k.buf, k.len, bound, 8);
-    int rv = sqs_save(ctx->txn, q);
+    int rv = q->fifo ? release_groups(ctx->txn, q->qid) : SL_OK;
+    if (rv == SL_OK) {
+        rv = sqs_save(ctx->txn, q);
+    }
     return rv == SL_OK ? sl_result_set(res, SL_STATUS_OK, NULL, 0) : rv;
 }
 

@@ -118,6 +118,54 @@ static void test_queue_state_survives_leader_changes(void **state)
     h_teardown(&h);
 }
 
+/* A purge of a FIFO queue with a message in flight frees its group on
+ * every node: the next leader hands out what is sent to the group after. */
+static void send_fifo(struct harness *h, const char *name, const char *body, const char *group)
+{
+    struct sl_sqs_send e = {.message_id = body, .body = body, .body_len = strlen(body),
+                            .md5_body = "", .md5_attrs = "", .trace_header = "", .md5_sys = "",
+                            .group = group, .dedup_id = body, .sender_id = "",
+                            .size = (uint32_t)strlen(body)};
+    struct sl_wbuf w = {0};
+    sl_sqs_cmd_queue(&w, ACCOUNT, name);
+    sl_sqs_cmd_send(&w, &e, 1);
+    struct sl_result r = run(h, SL_SQS_SEND, &w);
+    assert_int_equal(r.status, 0);
+    free(r.data);
+}
+
+static void test_fifo_purge_frees_groups_everywhere(void **state)
+{
+    (void)state;
+    struct harness h;
+    struct sl_sqs_message m[10];
+    h_setup(&h, 3, 16, 4);
+    raft_fixture_elect(&h.f, 0);
+    struct sl_wbuf w = {0};
+    uint8_t secret[16] = {9};
+    struct sl_kv fifo = {"FifoQueue", "true"};
+    sl_sqs_cmd_create(&w, ACCOUNT, "us-east-1", "f.fifo", &fifo, 1, NULL, 0, secret);
+    struct sl_result r = run(&h, SL_SQS_CREATE_QUEUE, &w);
+    assert_int_equal(r.status, 0);
+    free(r.data);
+    send_fifo(&h, "f.fifo", "a1", "A");
+    assert_int_equal(receive(&h, "f.fifo", m), 1);
+    sl_sqs_messages_free(m, 1);
+    sl_sqs_cmd_queue(&w, ACCOUNT, "f.fifo");
+    r = run(&h, SL_SQS_PURGE, &w);
+    assert_int_equal(r.status, 0);
+    free(r.data);
+    raft_fixture_depose(&h.f);
+    raft_fixture_elect(&h.f, 1);
+    send_fifo(&h, "f.fifo", "a2", "A");
+    assert_int_equal(receive(&h, "f.fifo", m), 1);
+    assert_memory_equal(m[0].body, "a2", 2);
+    sl_sqs_messages_free(m, 1);
+    wait_applied(&h);
+    h_assert_converged(&h);
+    h_teardown(&h);
+}
+
 /* The leader's advance, stamped with its clock, expires messages on every
  * node alike. */
 static void test_advance_replicates(void **state)
@@ -161,6 +209,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_queue_state_survives_leader_changes),
         cmocka_unit_test(test_advance_replicates),
+        cmocka_unit_test(test_fifo_purge_frees_groups_everywhere),
     };
     return cmocka_run_group_tests_name("sqs_cluster", tests, NULL, NULL);
 }

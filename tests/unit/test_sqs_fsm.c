@@ -410,6 +410,36 @@ static void test_fifo_retention_expiry_releases_group(void **state)
     sl_sqs_messages_free(m, 1);
 }
 
+/* PurgeQueue takes in-flight FIFO messages too: their groups are free for
+ * what is sent afterwards (the purged message never returns to unlock it). */
+static void test_fifo_purge_releases_groups(void **state)
+{
+    struct sqs_fx *f = *state;
+    struct sl_sqs_message m[10];
+    struct sl_wbuf w = {0};
+    struct sl_kv fifo = {"FifoQueue", "true"};
+    sqs_fx_create(f, "pg.fifo", &fifo, 1);
+    sqs_fx_send(f, "pg.fifo", "a1", "A", "d1");
+    sqs_fx_send(f, "pg.fifo", "b1", "B", "d2");
+    assert_int_equal(sqs_fx_receive(f, "pg.fifo", 10, 600, m), 2);
+    sl_sqs_messages_free(m, 2);
+    sl_sqs_cmd_queue(&w, "000000000000", "pg.fifo");
+    struct sl_result r = sqs_fx_apply(f, SL_SQS_PURGE, &w);
+    assert_int_equal(r.status, 0);
+    sqs_fx_send(f, "pg.fifo", "a2", "A", "d3");
+    assert_int_equal(sqs_fx_receive(f, "pg.fifo", 10, 30, m), 1);
+    assert_memory_equal(m[0].body, "a2", 2);
+    /* a2's own lock holds as usual. */
+    sqs_fx_send(f, "pg.fifo", "a3", "A", "d4");
+    struct sl_sqs_message n2[10];
+    assert_int_equal(sqs_fx_receive(f, "pg.fifo", 10, 30, n2), 0);
+    assert_string_equal(sqs_fx_handle(f, "pg.fifo", m[0].receipt, -1), "ok");
+    assert_int_equal(sqs_fx_receive(f, "pg.fifo", 10, 30, n2), 1);
+    assert_memory_equal(n2[0].body, "a3", 2);
+    sl_sqs_messages_free(m, 1);
+    sl_sqs_messages_free(n2, 1);
+}
+
 static void test_list_queues(void **state)
 {
     struct sqs_fx *f = *state;
@@ -535,6 +565,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_dead_letter, setup, teardown),
         cmocka_unit_test_setup_teardown(test_redrive_targets, setup, teardown),
         cmocka_unit_test_setup_teardown(test_purge_delete_retention, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fifo_purge_releases_groups, setup, teardown),
         cmocka_unit_test_setup_teardown(test_exact_counts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_advance_cleans_up, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fifo_retention_expiry_releases_group, setup, teardown),
