@@ -215,6 +215,8 @@ static void handle_metrics(struct sl_admin *a, struct sl_http_exchange *x)
               (double)n->glue.last_dump_us / 1e6);
     sl_metric(&t, "counter", "sluice_snapshot_installs_held_total", labels,
               (double)n->snapio.installs_held);
+    sl_metric(&t, "counter", "sluice_snapshot_gets_joined_total", labels,
+              (double)n->snapio.gets_joined);
     sl_metric(&t, "gauge", "sluice_snapshot_threshold_entries", labels,
               (double)n->glue.threshold);
     sl_metric(&t, "gauge", "sluice_raft_log_bytes", labels, (double)raft_log_bytes(n));

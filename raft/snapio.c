@@ -31,12 +31,14 @@ struct sl_snapio_put {
     struct raft_io_snapshot_put inner_req;
 };
 
-struct get {
+struct sl_snapio_get {
     struct produce p;
     struct raft_io_snapshot_get *req; /* libraft's */
     raft_io_snapshot_get_cb cb;
     struct raft_io_snapshot_get inner_req;
     struct raft_snapshot *snap;       /* loaded; its bytes get replaced */
+    struct sl_snapio_get *waiters;              /* gets of the same snapshot answered with copies */
+    struct sl_snapio_get *next_waiter;
 };
 
 struct sl_snapio_held {
@@ -282,40 +284,83 @@ static void snapshot_free(struct raft_snapshot *snap)
     raft_free(snap);
 }
 
-static void get_finish(struct get *g, int status)
+/* Answers libraft; the caller then lets held installs and a deferred close
+ * go on (get_settle). */
+static void get_answer(struct sl_snapio_get *g, int status)
 {
-    struct sl_snapio *s = g->p.s;
     if (status != 0 && g->snap != NULL) {
         snapshot_free(g->snap);
         g->snap = NULL;
     }
     g->cb(g->req, g->snap, status);
     free(g);
+}
+
+static void get_settle(struct sl_snapio *s)
+{
     deliver_held(s);
     maybe_close(s);
 }
 
-static void get_produced(struct produce *p)
+static void get_finish(struct sl_snapio_get *g, int status)
 {
-    struct get *g = (struct get *)p;
-    if (p->status != 0) {
-        raft_free(p->buf);
-        get_finish(g, p->status);
-        return;
-    }
+    struct sl_snapio *s = g->p.s;
+    get_answer(g, status);
+    get_settle(s);
+}
+
+/* Replaces the loaded snapshot's bytes with buf (taken over). */
+static void get_set_bytes(struct sl_snapio_get *g, void *buf, size_t len)
+{
     for (unsigned i = 0; i < g->snap->n_bufs; i++) {
         raft_free(g->snap->bufs[i].base);
     }
-    g->snap->bufs[0].base = p->buf;
-    g->snap->bufs[0].len = p->len;
+    g->snap->bufs[0].base = buf;
+    g->snap->bufs[0].len = len;
     g->snap->n_bufs = 1;
-    p->s->expanded++;
-    get_finish(g, 0);
+    g->p.s->expanded++;
+}
+
+/* The gets that joined this production receive copies (libraft frees each
+ * snapshot it is given), made before the bytes go to the first. */
+static void get_produced(struct produce *p)
+{
+    struct sl_snapio_get *g = (struct sl_snapio_get *)p;
+    struct sl_snapio *s = p->s;
+    if (s->getting == g) {
+        s->getting = NULL;
+    }
+    for (struct sl_snapio_get *w = g->waiters; w != NULL; w = w->next_waiter) {
+        w->p.status = p->status;
+        if (p->status != 0) {
+            continue;
+        }
+        void *copy = raft_malloc(p->len ? p->len : 1);
+        if (copy == NULL) {
+            w->p.status = RAFT_NOMEM;
+            continue;
+        }
+        memcpy(copy, p->buf, p->len);
+        get_set_bytes(w, copy, p->len);
+    }
+    struct sl_snapio_get *w = g->waiters;
+    if (p->status == 0) {
+        get_set_bytes(g, p->buf, p->len);
+    } else {
+        raft_free(p->buf);
+    }
+    get_answer(g, p->status);
+    while (w != NULL) {
+        struct sl_snapio_get *next = w->next_waiter;
+        get_answer(w, w->p.status);
+        w = next;
+    }
+    get_settle(s);
 }
 
 static void get_loaded(struct raft_io_snapshot_get *req, struct raft_snapshot *snap, int status)
 {
-    struct get *g = req->data;
+    struct sl_snapio_get *g = req->data;
     struct sl_snapio *s = g->p.s;
     struct sl_snap_promise promise;
     g->snap = snap;
@@ -323,12 +368,30 @@ static void get_loaded(struct raft_io_snapshot_get *req, struct raft_snapshot *s
         get_finish(g, status != 0 ? status : s->closing ? RAFT_CANCELED : 0);
         return;
     }
+    /* libraft asks again when a send takes longer than its install
+     * timeout, and once per follower: one production of a snapshot serves
+     * every get of it, instead of one whole serialization each. */
+    struct sl_snapio_get *running = s->getting;
+    if (running != NULL && running->snap->index == snap->index &&
+        running->snap->term == snap->term) {
+        g->next_waiter = running->waiters;
+        running->waiters = g;
+        s->gets_joined++;
+        return;
+    }
     memset(&promise, 0, sizeof promise);
     int rv = s->expand(s->expand_data, snap, &promise);
     if (rv == 0 && promise.produce != NULL) {
+        bool first = s->getting == NULL;
+        if (first) {
+            s->getting = g; /* before the start: the executor may answer at once */
+        }
         rv = produce_start(s, &g->p, &promise, get_produced);
         if (rv == 0) {
             return;
+        }
+        if (first) {
+            s->getting = NULL;
         }
         promise.done(promise.data, RAFT_CANCELED, 0, 0);
     }
@@ -342,7 +405,7 @@ static int io_snapshot_get(struct raft_io *io, struct raft_io_snapshot_get *req,
     if (s->expand == NULL) {
         return s->inner_snapshot_get(io, req, cb);
     }
-    struct get *g = calloc(1, sizeof *g);
+    struct sl_snapio_get *g = calloc(1, sizeof *g);
     if (g == NULL) {
         return RAFT_NOMEM;
     }

@@ -87,6 +87,7 @@ void sl_snapio_thread_close(struct sl_snapio_executor *e, uv_close_cb cb, void *
 
 struct sl_snapio_put;
 struct sl_snapio_held;
+struct sl_snapio_get;
 
 struct sl_snapio {
     struct raft_io *io; /* wrapped in place, not owned */
@@ -105,12 +106,14 @@ struct sl_snapio {
     raft_io_recv_cb recv;
     raft_io_close_cb close_cb;
     struct sl_snapio_put *put;     /* the promised snapshot being put, or NULL */
+    struct sl_snapio_get *getting; /* a loaded snapshot being expanded, or NULL */
     unsigned producing;            /* promises with the executor */
     struct sl_snapio_held *held, *held_tail;
     bool closing;
     bool close_deferred;           /* the io's close waits for the executor */
     uint64_t installs_held;        /* InstallSnapshot messages held back, ever */
     uint64_t expanded;             /* loaded snapshots replaced before sending, ever */
+    uint64_t gets_joined;          /* gets answered from another get's production, ever */
 };
 
 /* Wraps io in place (its snapshot_put, snapshot_get, start and close),

@@ -278,6 +278,77 @@ static void test_install_while_writing_own_snapshot(void **state)
     h_teardown(&h);
 }
 
+/* A leader serializing its whole state for a follower (off the loop) loses
+ * leadership, and the new leader sends it an InstallSnapshot meanwhile: the
+ * install waits until the serialization is done, since it would replace
+ * the state that serialization reads, then applies; every state agrees. */
+static void test_install_while_serializing_for_a_follower(void **state)
+{
+    (void)state;
+    struct harness h;
+    struct h_outcome o[8];
+    uint64_t id = 1000;
+    h_setup(&h, 3, 8, 2);
+    raft_fixture_elect(&h.f, 0);
+    struct h_node *old = &h.nodes[0];
+
+    /* Node 2 falls behind the truncated logs. */
+    cut(&h, 2, true);
+    for (unsigned round = 0; round < 12; round++, id += 8) {
+        put_many(&h, 0, o, 8, id);
+        assert_true(h_step_until_done(&h, o, 8, 5000));
+    }
+    assert_true(old->glue.snapshots_taken > 0);
+
+    /* Node 0 starts serializing its state for node 2, and stays at it. */
+    old->defer = true;
+    cut(&h, 2, false);
+    for (unsigned ms = 0; ms < 10000 && old->n_deferred == 0; ms += 100) {
+        raft_fixture_step_until_elapsed(&h.f, 100);
+    }
+    assert_int_equal(old->n_deferred, 1);
+    assert_true(sl_snapio_busy(&old->snapio));
+    uint64_t held_before = old->snapio.installs_held;
+
+    /* Node 0 loses leadership (before its sends to node 2 fail and start
+     * new serializations); node 1 leads node 2 (after an install of its
+     * own) far past node 0's log while node 0 is cut off. */
+    raft_fixture_depose(&h.f);
+    raft_fixture_elect(&h.f, 1);
+    cut(&h, 0, true);
+    for (unsigned round = 0; round < 12; round++, id += 8) {
+        put_many(&h, 1, o, 8, id);
+        assert_true(h_step_until_done(&h, o, 8, 5000));
+    }
+    assert_true(h.nodes[2].glue.snapshots_restored >= 1);
+    /* libraft asked node 0 again while it was still leader (its install
+     * timeout passed): the asks joined the one serialization. */
+    assert_int_equal(old->n_deferred, 1);
+    assert_true(old->snapio.gets_joined > 0);
+
+    /* Back, node 0 gets an InstallSnapshot while still serializing. */
+    cut(&h, 0, false);
+    for (unsigned ms = 0; ms < 60000 && old->snapio.installs_held == held_before; ms += 100) {
+        raft_fixture_step_until_elapsed(&h.f, 100);
+    }
+    assert_true(old->snapio.installs_held > held_before);
+    assert_int_equal(old->glue.snapshots_restored, 0);
+
+    /* The serialization completes first, then the held install applies. */
+    old->defer = false;
+    h_snapshots_run(&h, 0);
+    for (unsigned ms = 0; ms < 60000 && old->glue.snapshots_restored == 0; ms += 100) {
+        raft_fixture_step_until_elapsed(&h.f, 100);
+    }
+    assert_int_equal(old->glue.snapshots_restored, 1);
+    wait_all_applied(&h);
+    h_assert_converged(&h);
+    uint64_t count;
+    assert_int_equal(sl_ping_count(old->store, &count), SL_OK);
+    assert_int_equal(count, id - 1000);
+    h_teardown(&h);
+}
+
 static void barrier_cb(struct raft_barrier *req, int status)
 {
     *(int *)req->data = status == 0 ? 1 : -1;
@@ -499,6 +570,7 @@ int main(void)
         cmocka_unit_test(test_partitioned_leader),
         cmocka_unit_test(test_install_snapshot),
         cmocka_unit_test(test_install_while_writing_own_snapshot),
+        cmocka_unit_test(test_install_while_serializing_for_a_follower),
         cmocka_unit_test(test_stub_after_barrier),
         cmocka_unit_test(test_snapshot_cadence_adapts),
         cmocka_unit_test(test_clock_never_goes_back),
