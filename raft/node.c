@@ -181,21 +181,24 @@ int sl_node_start(struct sl_node *n, uv_loop_t *loop, const struct sl_node_confi
         goto err_after_transport;
     }
     rv = sl_snapio_thread_init(&n->snap_exec, loop, SNAPSHOT_NICE);
-    if (rv == 0) {
-        rv = sl_snapio_init(&n->snapio, &n->io, &n->snap_exec);
-        n->snapio.expand = sl_raft_fsm_expand;
-        n->snapio.expand_data = &n->glue;
-    }
     if (rv != 0) {
-        snprintf(n->errmsg, sizeof n->errmsg, "raft io: %s", raft_strerror(rv));
+        snprintf(n->errmsg, sizeof n->errmsg, "snapshot thread: %s", raft_strerror(rv));
         rv = SL_EIO;
         goto err_after_io;
     }
+    rv = sl_snapio_init(&n->snapio, &n->io, &n->snap_exec);
+    if (rv != 0) {
+        snprintf(n->errmsg, sizeof n->errmsg, "raft io: %s", raft_strerror(rv));
+        rv = SL_EIO;
+        goto err_after_exec;
+    }
+    n->snapio.expand = sl_raft_fsm_expand;
+    n->snapio.expand_data = &n->glue;
     rv = raft_init(&n->raft, &n->io, &n->glue.fsm, c->id, c->raft_addr);
     if (rv != 0) {
         snprintf(n->errmsg, sizeof n->errmsg, "raft init: %s", raft_errmsg(&n->raft));
         rv = SL_EIO;
-        goto err_after_io;
+        goto err_after_snapio;
     }
     n->raft.data = n;
     n->glue.raft = &n->raft;
@@ -238,6 +241,10 @@ int sl_node_start(struct sl_node *n, uv_loop_t *loop, const struct sl_node_confi
 err_after_raft:
     /* raft_init succeeded: its memory is released by raft_close, which needs
      * the loop; the daemon exits on start failure, so only close storage. */
+err_after_snapio:
+    sl_snapio_release(&n->snapio);
+err_after_exec:
+    sl_snapio_thread_close(&n->snap_exec, NULL, NULL);
 err_after_io:
     raft_uv_close(&n->io);
 err_after_transport:

@@ -464,6 +464,19 @@ int sl_snapio_init(struct sl_snapio *s, struct raft_io *io, struct sl_snapio_exe
     return 0;
 }
 
+void sl_snapio_release(struct sl_snapio *s)
+{
+    for (unsigned i = 0; i < REGISTRY_MAX; i++) {
+        if (registry[i] == s) {
+            registry[i] = NULL;
+        }
+    }
+    s->io->snapshot_put = s->inner_snapshot_put;
+    s->io->snapshot_get = s->inner_snapshot_get;
+    s->io->start = s->inner_start;
+    s->io->close = s->inner_close;
+}
+
 bool sl_snapio_busy(const struct sl_snapio *s)
 {
     return must_hold(s);

@@ -122,6 +122,10 @@ struct sl_snapio {
  * or RAFT_NOMEM when too many are in use at once. Set expand afterwards. */
 int sl_snapio_init(struct sl_snapio *s, struct raft_io *io, struct sl_snapio_executor *exec);
 
+/* Undoes sl_snapio_init for an io that libraft never started (a node that
+ * failed to start): the io gets its own methods back. */
+void sl_snapio_release(struct sl_snapio *s);
+
 /* True while a promise is produced or a promised snapshot written (installs
  * are held meanwhile). */
 bool sl_snapio_busy(const struct sl_snapio *s);
