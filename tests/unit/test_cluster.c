@@ -217,6 +217,21 @@ static void cut(struct harness *h, unsigned i, bool off)
     }
 }
 
+/* Steps until node restored one snapshot, then checks that every state
+ * agrees and holds `pings` commands. */
+static void expect_restored_and_converged(struct harness *h, struct h_node *node, uint64_t pings)
+{
+    for (unsigned ms = 0; ms < 60000 && node->glue.snapshots_restored == 0; ms += 100) {
+        raft_fixture_step_until_elapsed(&h->f, 100);
+    }
+    assert_int_equal(node->glue.snapshots_restored, 1);
+    wait_all_applied(h);
+    h_assert_converged(h);
+    uint64_t count;
+    assert_int_equal(sl_ping_count(node->store, &count), SL_OK);
+    assert_int_equal(count, pings);
+}
+
 /* A snapshot's bytes are produced after the view is fixed, while the node
  * goes on applying; an InstallSnapshot that reaches a node still writing its
  * own snapshot waits until that write is done (libraft 0.22.1 dereferences
@@ -266,15 +281,7 @@ static void test_install_while_writing_own_snapshot(void **state)
     h_snapshots_run(&h, 2);
     assert_int_equal(slow->glue.snapshots_taken, 1);
     assert_int_equal(slow->glue.last_snapshot_index, fixed_at);
-    for (unsigned ms = 0; ms < 60000 && slow->glue.snapshots_restored == 0; ms += 100) {
-        raft_fixture_step_until_elapsed(&h.f, 100);
-    }
-    assert_int_equal(slow->glue.snapshots_restored, 1);
-    wait_all_applied(&h);
-    h_assert_converged(&h);
-    uint64_t count;
-    assert_int_equal(sl_ping_count(slow->store, &count), SL_OK);
-    assert_int_equal(count, id - 1000);
+    expect_restored_and_converged(&h, slow, id - 1000);
     h_teardown(&h);
 }
 
@@ -337,15 +344,7 @@ static void test_install_while_serializing_for_a_follower(void **state)
     /* The serialization completes first, then the held install applies. */
     old->defer = false;
     h_snapshots_run(&h, 0);
-    for (unsigned ms = 0; ms < 60000 && old->glue.snapshots_restored == 0; ms += 100) {
-        raft_fixture_step_until_elapsed(&h.f, 100);
-    }
-    assert_int_equal(old->glue.snapshots_restored, 1);
-    wait_all_applied(&h);
-    h_assert_converged(&h);
-    uint64_t count;
-    assert_int_equal(sl_ping_count(old->store, &count), SL_OK);
-    assert_int_equal(count, id - 1000);
+    expect_restored_and_converged(&h, old, id - 1000);
     h_teardown(&h);
 }
 
