@@ -330,7 +330,7 @@ static void handle_ping_put(struct sl_admin *a, struct sl_http_exchange *x,
     }
     c->a = a;
     c->x = x;
-    int rv = sl_node_propose(a->node, given ? id : NULL, SL_PING_PUT, 1, req->body, req->body_len,
+    int rv = sl_node_propose(a->node, given ? id : NULL, SL_PING_PUT, 1, req->body, req->body_len, 1,
                              ping_done, c);
     if (rv != SL_OK) {
         free(c);
@@ -453,7 +453,7 @@ static void record_member_api(struct sl_admin *a, uint64_t id, const char *api_a
     struct sl_wbuf w = {0};
     sl_members_cmd_set_api(&w, id, api_addr);
     if (!w.failed) {
-        sl_node_propose(a->node, NULL, SL_MEMBERS_SET_API, 1, w.p, w.len, member_recorded, NULL);
+        sl_node_propose(a->node, NULL, SL_MEMBERS_SET_API, 1, w.p, w.len, 1, member_recorded, NULL);
     }
     sl_wbuf_free(&w);
 }

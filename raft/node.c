@@ -356,13 +356,14 @@ void sl_node_remember_member(struct sl_node *n, uint64_t id, const char *raft_ad
 }
 
 int sl_node_propose(struct sl_node *n, const uint8_t *request_id, uint16_t type,
-                    uint16_t version, const void *payload, size_t len, sl_propose_cb cb,
-                    void *data)
+                    uint16_t version, const void *payload, size_t len, unsigned weight,
+                    sl_propose_cb cb, void *data)
 {
     if (n->closing) {
         return SL_ESHUTDOWN;
     }
-    int rv = sl_proposer_submit(&n->proposer, request_id, type, version, payload, len, cb, data);
+    int rv = sl_proposer_submit(&n->proposer, request_id, type, version, payload, len, weight, cb,
+                                data);
     if (rv == SL_OK) {
         uv_idle_start(&n->kick, kick_cb);
     }

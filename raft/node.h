@@ -113,8 +113,8 @@ void sl_node_remember_member(struct sl_node *n, uint64_t id, const char *raft_ad
 
 /* Submits one command (see sl_proposer_submit). */
 int sl_node_propose(struct sl_node *n, const uint8_t *request_id, uint16_t type,
-                    uint16_t version, const void *payload, size_t len, sl_propose_cb cb,
-                    void *data);
+                    uint16_t version, const void *payload, size_t len, unsigned weight,
+                    sl_propose_cb cb, void *data);
 /* Waits for a linearizable read point (see reads.h). */
 int sl_node_read_barrier(struct sl_node *n, sl_read_cb cb, void *data);
 

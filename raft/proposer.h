@@ -41,6 +41,7 @@ typedef void (*sl_propose_cb)(void *data, int status, struct sl_result *res);
 struct sl_proposer_config {
     size_t max_entry_bytes;   /* an entry grows up to this (one larger command still fits alone) */
     unsigned max_entry_cmds;
+    unsigned max_entry_weight; /* sum of the commands' weights (one heavier command still fits alone) */
     unsigned max_inflight;    /* uncommitted entries at once */
     size_t max_pending_bytes; /* beyond this, submit answers SL_EBUSY */
     uint64_t (*clock)(void *data); /* leader's wall clock, ms */
@@ -80,10 +81,14 @@ void sl_proposer_config_defaults(struct sl_proposer_config *c);
 void sl_proposer_init(struct sl_proposer *p, struct raft *raft, const struct sl_proposer_config *c);
 
 /* Queues one command. request_id may be all zero (no retry protection).
- * Returns SL_ENOTLEADER, SL_ETOOBIG or SL_EBUSY without calling cb. */
+ * weight: the command's share of an entry's apply work, in units of a
+ * plain command (1; 0 counts as 1): a publish to 100 subscriptions weighs
+ * 100, so an entry, which every node applies on its event loop at once,
+ * stays short. Returns SL_ENOTLEADER, SL_ETOOBIG or SL_EBUSY without
+ * calling cb. */
 int sl_proposer_submit(struct sl_proposer *p, const uint8_t *request_id, uint16_t type,
-                       uint16_t version, const void *payload, size_t len, sl_propose_cb cb,
-                       void *data);
+                       uint16_t version, const void *payload, size_t len, unsigned weight,
+                       sl_propose_cb cb, void *data);
 
 /* Proposes what is pending, within the in-flight bound. */
 void sl_proposer_flush(struct sl_proposer *p);

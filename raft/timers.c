@@ -61,7 +61,7 @@ static void propose_advance(struct sl_timers *t, size_t i, const struct sl_servi
     }
     c->t = t;
     c->service = i;
-    if (sl_node_propose(t->node, NULL, type, 1, w.p, w.len, advance_done, c) == SL_OK) {
+    if (sl_node_propose(t->node, NULL, type, 1, w.p, w.len, 1, advance_done, c) == SL_OK) {
         t->inflight[i] = true;
         t->advances++;
     } else {

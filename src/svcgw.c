@@ -130,7 +130,8 @@ void sl_svcgw_propose(struct sl_svcgw_op *op, struct sl_wbuf *w)
         sl_svcgw_digest_id(key, strlen(key), id);
     }
     int rv =
-        sl_node_propose(op->node, id, op->type, op->svc->cmd_version, w->p, w->len, proposed, op);
+        sl_node_propose(op->node, id, op->type, op->svc->cmd_version, w->p, w->len, op->weight,
+                        proposed, op);
     sl_wbuf_free(w);
     if (rv != SL_OK) {
         proposed(op, rv == SL_EBUSY ? SL_EBUSY : SL_ENOTLEADER, NULL);

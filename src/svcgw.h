@@ -44,6 +44,7 @@ struct sl_svcgw_op {
     const sl_aws_ctx *ctx;
     json_t *input;
     uint16_t type; /* of the command sl_svcgw_propose proposes */
+    unsigned weight; /* its weight (sl_proposer_submit); 0 is 1 */
     void (*done)(struct sl_svcgw_op *op, struct sl_result *res); /* after commit */
     void (*read)(struct sl_svcgw_op *op, struct sl_txn *t);      /* after a barrier */
     void *extra;                                                 /* per-operation state */

@@ -195,7 +195,7 @@ static void report(struct transfer *t, enum sl_outbox_result result, const char 
     }
     struct sl_wbuf w = {0};
     if (e->closing || sl_outbox_cmd_outcome(&w, t->id, t->attempt, result, detail) != SL_OK ||
-        sl_node_propose(e->node, NULL, SL_OUTBOX_CMD(SL_OUTBOX_OUTCOME), 1, w.p, w.len,
+        sl_node_propose(e->node, NULL, SL_OUTBOX_CMD(SL_OUTBOX_OUTCOME), 1, w.p, w.len, 1,
                         outcome_done, t) != SL_OK) {
         e->outcomes_lost++;
         transfer_free(t);

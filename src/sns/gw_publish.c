@@ -459,6 +459,8 @@ static void propose_batch(struct sl_svcgw_op *op, const char *topic)
                                        .sigs = o->sigs,
                                        .n_sigs = o->n_sigs};
     }
+    /* Each delivery is a queue send or an outbox record on every node. */
+    op->weight = sign ? (unsigned)(t.n_confirmed * b->n_sent) : 1;
     if (sign) {
         sns_topic_free(&t);
     }

@@ -294,7 +294,7 @@ static int node_submit(struct run *run, uint64_t t0)
     r->run = run;
     r->t0 = t0;
     if (leader == NULL ||
-        sl_node_propose(leader, NULL, SL_PING_PUT, 1, payload, sizeof payload, node_cb, r) != SL_OK) {
+        sl_node_propose(leader, NULL, SL_PING_PUT, 1, payload, sizeof payload, 1, node_cb, r) != SL_OK) {
         free(r);
         return -1;
     }

@@ -152,12 +152,18 @@ static void outcome_cb(void *data, int status, struct sl_result *res)
     }
 }
 
-int h_put(struct harness *h, unsigned i, const uint8_t *request_id, const char *payload,
-          struct h_outcome *out)
+int h_put_weighted(struct harness *h, unsigned i, const uint8_t *request_id, const char *payload,
+                   unsigned weight, struct h_outcome *out)
 {
     memset(out, 0, sizeof *out);
     return sl_proposer_submit(&h->nodes[i].proposer, request_id, SL_PING_PUT, 1, payload,
-                              strlen(payload), outcome_cb, out);
+                              strlen(payload), weight, outcome_cb, out);
+}
+
+int h_put(struct harness *h, unsigned i, const uint8_t *request_id, const char *payload,
+          struct h_outcome *out)
+{
+    return h_put_weighted(h, i, request_id, payload, 1, out);
 }
 
 static void submit_cb(void *data, int status, struct sl_result *res)
@@ -175,7 +181,8 @@ int h_submit(struct harness *h, unsigned i, uint16_t type, const void *payload, 
              struct h_outcome *out)
 {
     memset(out, 0, sizeof *out);
-    return sl_proposer_submit(&h->nodes[i].proposer, NULL, type, 1, payload, len, submit_cb, out);
+    return sl_proposer_submit(&h->nodes[i].proposer, NULL, type, 1, payload, len, 1, submit_cb,
+                              out);
 }
 
 void h_flush(struct harness *h, unsigned i)

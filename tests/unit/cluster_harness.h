@@ -61,6 +61,9 @@ void h_assert_converged(struct harness *h);
 /* Submits a PUT with payload and request id (may be NULL) on node i. */
 int h_put(struct harness *h, unsigned i, const uint8_t *request_id, const char *payload,
           struct h_outcome *out);
+/* The same with a weight (sl_proposer_submit). */
+int h_put_weighted(struct harness *h, unsigned i, const uint8_t *request_id, const char *payload,
+                   unsigned weight, struct h_outcome *out);
 /* Submits any command on node i; the outcome keeps the result. */
 int h_submit(struct harness *h, unsigned i, uint16_t type, const void *payload, size_t len,
              struct h_outcome *out);

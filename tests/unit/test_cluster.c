@@ -59,6 +59,33 @@ static void test_group_commit_replicates(void **state)
     h_teardown(&h);
 }
 
+/* Heavy commands (an SNS publish weighs its deliveries) share entries only
+ * up to the weight bound, so no entry takes long to apply; one heavier than
+ * the bound goes alone. */
+static void test_heavy_commands_split_entries(void **state)
+{
+    (void)state;
+    struct harness h;
+    struct h_outcome o[11];
+    uint8_t id[16];
+    h_setup(&h, 3, 0, 0);
+    raft_fixture_elect(&h.f, 0);
+    for (unsigned i = 0; i < 11; i++) {
+        h_request_id(id, 500 + i);
+        assert_int_equal(h_put_weighted(&h, 0, id, "heavy", i < 10 ? 100 : 1000, &o[i]), SL_OK);
+    }
+    h_flush(&h, 0);
+    assert_true(h_step_until_done(&h, o, 11, 10000));
+    for (unsigned i = 0; i < 11; i++) {
+        assert_int_equal(o[i].status, SL_OK);
+    }
+    /* 512 per entry: two entries of five, then the heavy one alone. */
+    assert_int_equal(h.nodes[0].proposer.stats.entries_proposed, 3);
+    wait_all_applied(&h);
+    h_assert_converged(&h);
+    h_teardown(&h);
+}
+
 /* A retry with the same request id returns the first result, on any leader. */
 static void test_retry_returns_first_result(void **state)
 {
@@ -564,6 +591,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_group_commit_replicates),
+        cmocka_unit_test(test_heavy_commands_split_entries),
         cmocka_unit_test(test_retry_returns_first_result),
         cmocka_unit_test(test_leader_change_mid_proposal),
         cmocka_unit_test(test_partitioned_leader),
