@@ -37,7 +37,7 @@ struct sl_snapio_get {
     raft_io_snapshot_get_cb cb;
     struct raft_io_snapshot_get inner_req;
     struct raft_snapshot *snap;       /* loaded; its bytes get replaced */
-    struct sl_snapio_get *waiters;              /* gets of the same snapshot answered with copies */
+    struct sl_snapio_get *waiters;    /* gets of the same snapshot, answered with copies */
     struct sl_snapio_get *next_waiter;
 };
 
