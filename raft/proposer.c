@@ -36,7 +36,7 @@ static uint64_t wall_clock_ms(void *data)
 static uint64_t mono_clock_ms(void *data)
 {
     (void)data;
-    return sl_mono_ns() / 1000000;
+    return sl_mono_ms();
 }
 
 void sl_proposer_config_defaults(struct sl_proposer_config *c)

@@ -1,8 +1,8 @@
 /* The process's two clocks, read the same way everywhere.
  *
  * sl_wall_ms: the wall clock, for what leaves the node (stamps proposed to
- * Raft, SigV4 dates, timestamps in messages). sl_mono_ns: a clock that never
- * jumps, for durations (latency histograms, timeouts). Neither may be read
+ * Raft, SigV4 dates, timestamps in messages). sl_mono_ns (and sl_mono_ms): a
+ * clock that never jumps, for durations (latency histograms, timeouts). Neither may be read
  * inside the state machine's apply, which takes its time from the entry. */
 #ifndef SL_CLOCK_H
 #define SL_CLOCK_H
@@ -22,6 +22,11 @@ static inline uint64_t sl_mono_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static inline uint64_t sl_mono_ms(void)
+{
+    return sl_mono_ns() / 1000000;
 }
 
 #endif

@@ -490,14 +490,9 @@ static void poll_unlink(struct sl_sqs_gw *gw, struct sqs_poll *p)
 
 static void polls_timer(uv_timer_t *t);
 
-static uint64_t mono_ms(void)
-{
-    return sl_mono_ns() / 1000000;
-}
-
 static void arm_timer(struct sl_sqs_gw *gw)
 {
-    uint64_t wake = UINT64_MAX, now = mono_ms();
+    uint64_t wake = UINT64_MAX, now = sl_mono_ms();
     for (struct sqs_poll *p = gw->polls; p != NULL; p = p->next) {
         if (!p->busy && p->wake_at < wake) {
             wake = p->wake_at;
@@ -606,7 +601,7 @@ static void receive_done(struct sl_svcgw_op *base, struct sl_result *res)
         sl_svcgw_fail(base, "InternalError", "malformed receive result");
         return;
     }
-    uint64_t now = mono_ms();
+    uint64_t now = sl_mono_ms();
     if (n == 0 && now < p->deadline && !op->gw->closing) {
         /* Park: wake at the deadline or when the queue's next waiting
          * message falls due, whichever is first. */
@@ -659,7 +654,7 @@ static void receive_propose(struct sqs_poll *p)
 static void polls_timer(uv_timer_t *t)
 {
     struct sl_sqs_gw *gw = t->data;
-    uint64_t now = mono_ms();
+    uint64_t now = sl_mono_ms();
     for (struct sqs_poll *p = gw->polls, *next; p != NULL; p = next) {
         next = p->next;
         if (!p->busy && p->wake_at <= now) {
@@ -747,7 +742,7 @@ void sqs_gw_receive_message(sl_aws_call *call, const sl_aws_ctx *ctx, json_t *in
     p->max = (uint32_t)max;
     p->has_vt = has_vt;
     p->vt = (uint32_t)vt;
-    p->deadline = mono_ms() + (uint64_t)wait * 1000;
+    p->deadline = sl_mono_ms() + (uint64_t)wait * 1000;
     p->next = op->gw->polls;
     op->gw->polls = p;
     op->base.extra = p;
