@@ -28,6 +28,16 @@ static void put_many(struct harness *h, unsigned leader, struct h_outcome *o, un
     h_flush(h, leader);
 }
 
+/* rounds of 8 puts on the leader, each committed; *id is the next request id. */
+static void put_rounds(struct harness *h, unsigned leader, unsigned rounds, uint64_t *id)
+{
+    struct h_outcome o[8];
+    for (unsigned round = 0; round < rounds; round++, *id += 8) {
+        put_many(h, leader, o, 8, *id);
+        assert_true(h_step_until_done(h, o, 8, 5000));
+    }
+}
+
 static void wait_all_applied(struct harness *h)
 {
     struct raft *leader = raft_fixture_get(&h->f, raft_fixture_leader_index(&h->f));
@@ -206,14 +216,11 @@ static void test_install_snapshot(void **state)
 {
     (void)state;
     struct harness h;
-    struct h_outcome o[8];
+    uint64_t id = 1000;
     h_setup(&h, 3, 8, 2);
     raft_fixture_elect(&h.f, 0);
     raft_fixture_kill(&h.f, 2);
-    for (unsigned round = 0; round < 12; round++) {
-        put_many(&h, 0, o, 8, 1000 + round * 8);
-        assert_true(h_step_until_done(&h, o, 8, 5000));
-    }
+    put_rounds(&h, 0, 12, &id);
     assert_true(h.nodes[0].glue.snapshots_taken > 0);
     assert_int_equal(h.nodes[0].glue.snapshots_sent, 0); /* stubs until needed */
     raft_fixture_revive(&h.f, 2);
@@ -282,19 +289,14 @@ static void test_install_while_writing_own_snapshot(void **state)
     uint64_t fixed_at = raft_last_applied(slow->glue.raft);
 
     /* It keeps applying while its snapshot waits. */
-    put_many(&h, 0, o, 8, id);
-    id += 8;
-    assert_true(h_step_until_done(&h, o, 8, 5000));
+    put_rounds(&h, 0, 1, &id);
     wait_all_applied(&h);
     assert_true(raft_last_applied(slow->glue.raft) > fixed_at);
     assert_int_equal(slow->glue.snapshots_taken, 0);
 
     /* Cut off, it falls behind the others' truncated logs. */
     cut(&h, 2, true);
-    for (unsigned round = 0; round < 12; round++, id += 8) {
-        put_many(&h, 0, o, 8, id);
-        assert_true(h_step_until_done(&h, o, 8, 5000));
-    }
+    put_rounds(&h, 0, 12, &id);
     assert_true(h.nodes[0].glue.snapshots_taken > 0);
     cut(&h, 2, false);
     for (unsigned ms = 0; ms < 60000 && slow->snapio.installs_held == 0; ms += 100) {
@@ -320,7 +322,6 @@ static void test_install_while_serializing_for_a_follower(void **state)
 {
     (void)state;
     struct harness h;
-    struct h_outcome o[8];
     uint64_t id = 1000;
     h_setup(&h, 3, 8, 2);
     raft_fixture_elect(&h.f, 0);
@@ -328,10 +329,7 @@ static void test_install_while_serializing_for_a_follower(void **state)
 
     /* Node 2 falls behind the truncated logs. */
     cut(&h, 2, true);
-    for (unsigned round = 0; round < 12; round++, id += 8) {
-        put_many(&h, 0, o, 8, id);
-        assert_true(h_step_until_done(&h, o, 8, 5000));
-    }
+    put_rounds(&h, 0, 12, &id);
     assert_true(old->glue.snapshots_taken > 0);
 
     /* Node 0 starts serializing its state for node 2, and stays at it. */
@@ -350,10 +348,7 @@ static void test_install_while_serializing_for_a_follower(void **state)
     raft_fixture_depose(&h.f);
     raft_fixture_elect(&h.f, 1);
     cut(&h, 0, true);
-    for (unsigned round = 0; round < 12; round++, id += 8) {
-        put_many(&h, 1, o, 8, id);
-        assert_true(h_step_until_done(&h, o, 8, 5000));
-    }
+    put_rounds(&h, 1, 12, &id);
     assert_true(h.nodes[2].glue.snapshots_restored >= 1);
     /* libraft asked node 0 again while it was still leader (its install
      * timeout passed): the asks joined the one serialization. */

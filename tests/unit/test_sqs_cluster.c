@@ -22,15 +22,35 @@ static struct sl_result run(struct harness *h, unsigned op, struct sl_wbuf *w)
     return h_run(h, SL_SQS_CMD(op), w);
 }
 
-static void create(struct harness *h, const char *name)
+/* Runs one command that must succeed. */
+static void run_ok(struct harness *h, unsigned op, struct sl_wbuf *w)
+{
+    struct sl_result r = run(h, op, w);
+    assert_int_equal(r.status, 0);
+    free(r.data);
+}
+
+static void create_with(struct harness *h, const char *name, const struct sl_kv *attr)
 {
     struct sl_wbuf w = {0};
     uint8_t secret[16] = {9};
+    sl_sqs_cmd_create(&w, ACCOUNT, "us-east-1", name, attr, 1, NULL, 0, secret);
+    run_ok(h, SL_SQS_CREATE_QUEUE, &w);
+}
+
+static void create(struct harness *h, const char *name)
+{
     struct sl_kv retention = {"MessageRetentionPeriod", "60"};
-    sl_sqs_cmd_create(&w, ACCOUNT, "us-east-1", name, &retention, 1, NULL, 0, secret);
-    struct sl_result r = run(h, SL_SQS_CREATE_QUEUE, &w);
-    assert_int_equal(r.status, 0);
-    free(r.data);
+    create_with(h, name, &retention);
+}
+
+static void send_entries(struct harness *h, const char *name, const struct sl_sqs_send *e,
+                         unsigned n)
+{
+    struct sl_wbuf w = {0};
+    sl_sqs_cmd_queue(&w, ACCOUNT, name);
+    sl_sqs_cmd_send(&w, e, n);
+    run_ok(h, SL_SQS_SEND, &w);
 }
 
 static void send_n(struct harness *h, const char *name, unsigned n)
@@ -47,12 +67,7 @@ static void send_n(struct harness *h, const char *name, unsigned n)
                                         .group = "", .dedup_id = "", .sender_id = "",
                                         .size = 4};
         }
-        struct sl_wbuf w = {0};
-        sl_sqs_cmd_queue(&w, ACCOUNT, name);
-        sl_sqs_cmd_send(&w, e, k);
-        struct sl_result r = run(h, SL_SQS_SEND, &w);
-        assert_int_equal(r.status, 0);
-        free(r.data);
+        send_entries(h, name, e, k);
         done += k;
     }
 }
@@ -96,9 +111,7 @@ static void test_queue_state_survives_leader_changes(void **state)
     struct sl_wbuf w = {0};
     sl_sqs_cmd_queue(&w, ACCOUNT, "jobs");
     sl_sqs_cmd_handles(&w, handles, NULL, 10);
-    struct sl_result r = run(&h, SL_SQS_DELETE_MESSAGE, &w);
-    assert_int_equal(r.status, 0);
-    free(r.data);
+    run_ok(&h, SL_SQS_DELETE_MESSAGE, &w);
     sl_sqs_messages_free(m, 10);
     /* A follower cut off long enough to need a snapshot catches up. */
     raft_fixture_kill(&h.f, 1);
@@ -126,12 +139,7 @@ static void send_fifo(struct harness *h, const char *name, const char *body, con
                             .md5_body = "", .md5_attrs = "", .trace_header = "", .md5_sys = "",
                             .group = group, .dedup_id = body, .sender_id = "",
                             .size = (uint32_t)strlen(body)};
-    struct sl_wbuf w = {0};
-    sl_sqs_cmd_queue(&w, ACCOUNT, name);
-    sl_sqs_cmd_send(&w, &e, 1);
-    struct sl_result r = run(h, SL_SQS_SEND, &w);
-    assert_int_equal(r.status, 0);
-    free(r.data);
+    send_entries(h, name, &e, 1);
 }
 
 static void test_fifo_purge_frees_groups_everywhere(void **state)
@@ -142,19 +150,13 @@ static void test_fifo_purge_frees_groups_everywhere(void **state)
     h_setup(&h, 3, 16, 4);
     raft_fixture_elect(&h.f, 0);
     struct sl_wbuf w = {0};
-    uint8_t secret[16] = {9};
     struct sl_kv fifo = {"FifoQueue", "true"};
-    sl_sqs_cmd_create(&w, ACCOUNT, "us-east-1", "f.fifo", &fifo, 1, NULL, 0, secret);
-    struct sl_result r = run(&h, SL_SQS_CREATE_QUEUE, &w);
-    assert_int_equal(r.status, 0);
-    free(r.data);
+    create_with(&h, "f.fifo", &fifo);
     send_fifo(&h, "f.fifo", "a1", "A");
     assert_int_equal(receive(&h, "f.fifo", m), 1);
     sl_sqs_messages_free(m, 1);
     sl_sqs_cmd_queue(&w, ACCOUNT, "f.fifo");
-    r = run(&h, SL_SQS_PURGE, &w);
-    assert_int_equal(r.status, 0);
-    free(r.data);
+    run_ok(&h, SL_SQS_PURGE, &w);
     raft_fixture_depose(&h.f);
     raft_fixture_elect(&h.f, 1);
     send_fifo(&h, "f.fifo", "a2", "A");
@@ -186,9 +188,7 @@ static void test_advance_replicates(void **state)
     uint64_t due;
     assert_int_equal(svc->next_due(h.nodes[1].store, &due), SL_OK);
     assert_int_equal(svc->advance(h.nodes[1].store, due, &type, &w), SL_OK);
-    struct sl_result r = run(&h, SL_SQS_ADVANCE, &w);
-    assert_int_equal(r.status, 0);
-    free(r.data);
+    run_ok(&h, SL_SQS_ADVANCE, &w);
     wait_applied(&h);
     h_assert_converged(&h);
     struct sqs_queue q;
