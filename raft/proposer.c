@@ -42,7 +42,6 @@ static uint64_t mono_clock_ms(void *data)
 void sl_proposer_config_defaults(struct sl_proposer_config *c)
 {
     c->max_entry_bytes = 4u << 20;
-    c->max_entry_cmds = 4096;
     /* 512 SNS deliveries apply in 25-50 ms here; unbounded, a burst of
      * publishes to 100 subscriptions made entries of 100+ ms on every node. */
     c->max_entry_weight = 512;
@@ -200,8 +199,7 @@ int sl_proposer_submit(struct sl_proposer *p, const uint8_t *request_id, uint16_
         return SL_EBUSY;
     }
     weight = weight ? weight : 1;
-    if (p->open != NULL && (p->open->n >= p->cfg.max_entry_cmds ||
-                            p->open->len + need > p->cfg.max_entry_bytes ||
+    if (p->open != NULL && (p->open->len + need > p->cfg.max_entry_bytes ||
                             p->open->weight + weight > p->cfg.max_entry_weight)) {
         seal(p);
     }

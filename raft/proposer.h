@@ -40,8 +40,9 @@ typedef void (*sl_propose_cb)(void *data, int status, struct sl_result *res);
 
 struct sl_proposer_config {
     size_t max_entry_bytes;   /* an entry grows up to this (one larger command still fits alone) */
-    unsigned max_entry_cmds;
-    unsigned max_entry_weight; /* sum of the commands' weights (one heavier command still fits alone) */
+    /* Sum of the commands' weights (one heavier command still fits alone);
+     * every command weighs at least 1, so this bounds the count too. */
+    unsigned max_entry_weight;
     unsigned max_inflight;    /* uncommitted entries at once */
     size_t max_pending_bytes; /* beyond this, submit answers SL_EBUSY */
     uint64_t (*clock)(void *data); /* leader's wall clock, ms */

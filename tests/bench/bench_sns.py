@@ -16,15 +16,20 @@ many standard queues with enveloped (signed) delivery:
     leader);
   - end-to-end latency: one publisher and one long-polling receiver (boto3,
     one queue of the topic), the time from just before Publish to the
-    message's arrival, at a paced rate.
+    message's arrival, at a paced rate;
+  - per node, how many Raft entries took over 50 and over 100 ms to apply
+    (sluice_fsm_apply_seconds from /metrics, over all the cases): a wide
+    fan-out must not hold the nodes' event loops.
 Prints one Markdown table; progress goes to stderr. Every loop is bounded.
 """
 import argparse
 import json
 import os
+import re
 import sys
 import threading
 import time
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -101,6 +106,18 @@ def latency(sns, sqs, topic, url, a):
     return lats, len(sent) - len(lats)
 
 
+def slow_applies(c):
+    """Per node: (entries applied, over 50 ms, over 100 ms)."""
+    out = []
+    for n in c.nodes:
+        txt = urllib.request.urlopen(n.url + "/metrics", timeout=10).read().decode()
+        le = {m.group(1): int(m.group(2)) for m in re.finditer(
+            r'sluice_fsm_apply_seconds_bucket\{[^}]*le="([^"]+)"\} (\d+)', txt)}
+        total = le["+Inf"]
+        out.append((total, total - le["0.05"], total - le["0.1"]))
+    return out
+
+
 def pct(xs, p):
     return xs[min(len(xs) - 1, int(len(xs) * p))] if xs else float("nan")
 
@@ -136,6 +153,10 @@ def bench(a):
             rows.append({"subs": n, "case": "publish->receive", "p50": pct(lats, 0.5),
                          "p90": pct(lats, 0.9), "p99": pct(lats, 0.99), "lost": lost,
                          "samples": len(lats)})
+            slow = slow_applies(c)
+            log("  entries applied / over 50 ms / over 100 ms, per node: " +
+                ", ".join("%d/%d/%d" % s for s in slow))
+            rows.append({"subs": n, "case": "slow applies", "nodes": slow})
         except BaseException:
             c.dump_logs(20)
             raise
@@ -147,14 +168,21 @@ def bench(a):
 def report(a, rows, started, load_before):
     out = ["| subscriptions | case | publishes/s | deliveries/s | p50 ms | p99 ms |",
            "|---|---|---|---|---|---|"]
+    slow = []
     for r in rows:
-        if r["case"] == "publish->receive":
+        if r["case"] == "slow applies":
+            slow.append("%d subscriptions: %s" % (r["subs"], ", ".join(
+                "%d/%d" % (s[1], s[2]) for s in r["nodes"])))
+        elif r["case"] == "publish->receive":
             out.append("| %d | publish -> receive (%d at %g/s, long poll) | | | %.1f | %.1f |" % (
                 r["subs"], r["samples"], a.latency_rate, r["p50"], r["p99"]))
         else:
             out.append("| %d | Publish, %s | %.0f | %.0f | %.1f | %.1f |" % (
                 r["subs"], r["case"], r["publish_per_s"], r["deliveries_per_s"], r["p50"],
                 r["p99"]))
+    out.append("")
+    out.append("Raft entries whose apply took over 50 / over 100 ms, per node: " +
+               "; ".join(slow) + ".")
     out.append("")
     out.append("%d clients on the leader, %g s per case after %g s warm-up, %d-byte messages "
                "with one attribute, enveloped delivery. Machine: %d CPUs (%s), load %s before, %s after; run took "
