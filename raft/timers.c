@@ -53,15 +53,16 @@ static void propose_advance(struct sl_timers *t, size_t i, const struct sl_servi
 {
     struct sl_wbuf w = {0};
     uint16_t type = 0;
+    unsigned weight = 1;
     struct advance_call *c = malloc(sizeof *c);
-    if (c == NULL || svc->advance(t->node->store, now, &type, &w) != SL_OK || w.failed) {
+    if (c == NULL || svc->advance(t->node->store, now, &type, &weight, &w) != SL_OK || w.failed) {
         free(c);
         sl_wbuf_free(&w);
         return;
     }
     c->t = t;
     c->service = i;
-    if (sl_node_propose(t->node, NULL, type, 1, w.p, w.len, 1, advance_done, c) == SL_OK) {
+    if (sl_node_propose(t->node, NULL, type, 1, w.p, w.len, weight, advance_done, c) == SL_OK) {
         t->inflight[i] = true;
         t->advances++;
     } else {

@@ -49,10 +49,13 @@ struct sl_service {
      * time at which the service has work no request triggers (expiry,
      * garbage), from the committed state, or SL_ENOTFOUND when there is
      * none. advance encodes one bounded command that does the work due by
-     * now_ms; the leader proposes it and asks again once it applied. The
-     * command's result starts with a u32 count of items processed. */
+     * now_ms, and sets *weight to that bound in plain commands' work (see
+     * sl_proposer_submit); the leader proposes it and asks again once it
+     * applied. The command's result starts with a u32 count of items
+     * processed. */
     int (*next_due)(struct sl_store *s, uint64_t *due_ms);
-    int (*advance)(struct sl_store *s, uint64_t now_ms, uint16_t *type, struct sl_wbuf *payload);
+    int (*advance)(struct sl_store *s, uint64_t now_ms, uint16_t *type, unsigned *weight,
+                   struct sl_wbuf *payload);
 };
 
 /* Sets res to status with a copy of data. SL_ENOMEM on allocation failure. */

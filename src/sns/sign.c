@@ -177,10 +177,11 @@ out:
     return rv;
 }
 
-int sl_sns_sign_advance(struct sl_store *s, uint64_t now_ms, uint16_t *type,
+int sl_sns_sign_advance(struct sl_store *s, uint64_t now_ms, uint16_t *type, unsigned *weight,
                         struct sl_wbuf *payload)
 {
     (void)s;
+    *weight = 1;
     char *key, *cert;
     int rv = make_key(now_ms, &key, &cert);
     if (rv != SL_OK) {

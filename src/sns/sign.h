@@ -33,7 +33,7 @@ struct sl_store;
  * missing, SL_ENOTFOUND once it exists. advance makes a fresh 2048-bit key
  * and certificate (valid ten years from now_ms) and encodes the command. */
 int sl_sns_sign_next_due(struct sl_store *s, uint64_t *due_ms);
-int sl_sns_sign_advance(struct sl_store *s, uint64_t now_ms, uint16_t *type,
+int sl_sns_sign_advance(struct sl_store *s, uint64_t now_ms, uint16_t *type, unsigned *weight,
                         struct sl_wbuf *payload);
 
 /* Apply of SL_SNS_SET_SIGNING_KEY: stores the key unless one exists. The

@@ -15,6 +15,7 @@
 #include "storage/txn.h"
 
 #define ADVANCE_BATCH 500
+#define DEDUP_BATCH 64
 
 /* First key of a key space, or NULL. */
 static const uint8_t *first_key(struct sl_iter *it, uint8_t space, size_t *len)
@@ -129,12 +130,15 @@ int sqs_next_due(struct sl_store *s, uint64_t *due)
     return SL_OK;
 }
 
-int sqs_build_advance(struct sl_store *s, uint64_t now_ms, uint16_t *type, struct sl_wbuf *payload)
+int sqs_build_advance(struct sl_store *s, uint64_t now_ms, uint16_t *type, unsigned *weight,
+                      struct sl_wbuf *payload)
 {
     (void)s;
     (void)now_ms;
     (void)payload;
     *type = SL_SQS_CMD(SL_SQS_ADVANCE);
+    /* Each item erased or moved costs about what storing a message did. */
+    *weight = 2 * ADVANCE_BATCH + DEDUP_BATCH + SQS_MOVES_STEP_MAX;
     return SL_OK;
 }
 
@@ -259,7 +263,7 @@ static int expire_messages(struct sl_txn *t, uint64_t now, uint64_t *floor, uint
  * newer expiry: then only the stale expiry key goes. */
 static int expire_dedup(struct sl_txn *t, uint64_t now, uint64_t *floor, uint32_t *done)
 {
-    struct sl_key keys[64];
+    struct sl_key keys[DEDUP_BATCH];
     unsigned n = 0;
     size_t len;
     struct sl_key lo, hi;
@@ -268,7 +272,7 @@ static int expire_dedup(struct sl_txn *t, uint64_t now, uint64_t *floor, uint32_
     sl_key_init(&hi, SQS_KS_DEDUP_EXP);
     sl_key_u64(&hi, now + 1);
     struct sl_iter *it = sl_txn_iter_range(t, lo.buf, lo.len, hi.buf, hi.len);
-    for (; it != NULL && sl_iter_valid(it) && n < 64; sl_iter_next(it)) {
+    for (; it != NULL && sl_iter_valid(it) && n < DEDUP_BATCH; sl_iter_next(it)) {
         const uint8_t *key = sl_iter_key(it, &len);
         if (len < 17 || key[0] != SQS_KS_DEDUP_EXP || sl_get_u64(key + 1) > now ||
             len > SL_KEY_MAX) {
@@ -297,7 +301,7 @@ static int expire_dedup(struct sl_txn *t, uint64_t now, uint64_t *floor, uint32_
         sl_txn_del(t, keys[i].buf, keys[i].len);
     }
     *done += n;
-    *floor = n < 64 ? now : sl_get_u64(keys[n - 1].buf + 1);
+    *floor = n < DEDUP_BATCH ? now : sl_get_u64(keys[n - 1].buf + 1);
     return SL_OK;
 }
 

@@ -569,7 +569,7 @@ void sqs_gw_start_message_move_task(sl_aws_call *call, const sl_aws_ctx *ctx, js
                       "Value %s for parameter SourceArn is invalid.", src);
         return;
     }
-    if (!sqs_int_arg(op, "MaxNumberOfMessagesPerSecond", 1, 500, &has_rate, &rate,
+    if (!sqs_int_arg(op, "MaxNumberOfMessagesPerSecond", 1, SQS_MOVE_MAX_RATE, &has_rate, &rate,
                      "Must be between 1 and 500, if provided.")) {
         return;
     }

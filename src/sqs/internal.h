@@ -95,7 +95,8 @@ int sqs_apply_permission(struct sl_apply_ctx *ctx, struct sl_rbuf *r, struct sqs
                          struct sl_result *res, bool add);
 /* Leader timers (src/service.h). */
 int sqs_next_due(struct sl_store *s, uint64_t *due);
-int sqs_build_advance(struct sl_store *s, uint64_t now_ms, uint16_t *type, struct sl_wbuf *payload);
+int sqs_build_advance(struct sl_store *s, uint64_t now_ms, uint16_t *type, unsigned *weight,
+                      struct sl_wbuf *payload);
 int sqs_apply_message_op(struct sl_apply_ctx *ctx, struct sl_result *res);
 
 /* Reads n (name, value) pairs. */

@@ -11,9 +11,8 @@
 #include "storage/store.h"
 #include "storage/txn.h"
 
-#define MOVE_DEFAULT_RATE 500
+#define MOVE_DEFAULT_RATE SQS_MOVE_MAX_RATE
 #define MOVE_STEP_MS 1000
-#define MOVE_TASKS_PER_STEP 8
 
 enum {
     SQS_KS_MOVE = 0x2D,        /* source qid, ~started -> task (newest first) */
@@ -459,11 +458,11 @@ static int step_one(struct sl_apply_ctx *ctx, uint64_t qid, uint64_t inv, uint32
 
 int sqs_moves_step(struct sl_apply_ctx *ctx, uint32_t *done)
 {
-    uint64_t due[MOVE_TASKS_PER_STEP][2];
+    uint64_t due[SQS_MOVE_TASKS_PER_STEP][2];
     unsigned n = 0;
     uint8_t space = SQS_KS_MOVE_RUN;
     struct sl_iter *it = sl_txn_iter(ctx->txn);
-    for (sl_iter_seek(it, &space, 1); sl_iter_valid(it) && n < MOVE_TASKS_PER_STEP;
+    for (sl_iter_seek(it, &space, 1); sl_iter_valid(it) && n < SQS_MOVE_TASKS_PER_STEP;
          sl_iter_next(it)) {
         size_t kl;
         const uint8_t *key = sl_iter_key(it, &kl);

@@ -37,6 +37,11 @@ void sqs_move_free(struct sqs_move *m);
 /* Apply side (called from the service's dispatch and advance). */
 int sqs_apply_start_move(struct sl_apply_ctx *ctx, struct sl_result *res);
 int sqs_apply_cancel_move(struct sl_apply_ctx *ctx, struct sl_result *res);
+#define SQS_MOVE_MAX_RATE 500 /* MaxNumberOfMessagesPerSecond */
+#define SQS_MOVE_TASKS_PER_STEP 8
+/* The most messages one step moves. */
+#define SQS_MOVES_STEP_MAX (SQS_MOVE_TASKS_PER_STEP * SQS_MOVE_MAX_RATE)
+
 /* Steps due tasks; adds the messages moved to *done. */
 int sqs_moves_step(struct sl_apply_ctx *ctx, uint32_t *done);
 /* Earliest next step of a running task, or UINT64_MAX. */

@@ -150,7 +150,9 @@ static void test_dead_letter_through_leader_changes(void **state)
     ok(h_run(&h, SL_SNS_CMD(SL_SNS_CREATE_TOPIC), &w));
     /* The signing key, as the leader's timer would propose it. */
     uint16_t type;
-    assert_int_equal(sl_sns_sign_advance(h.nodes[0].store, 1700000000000ULL, &type, &w), SL_OK);
+    unsigned weight;
+    assert_int_equal(sl_sns_sign_advance(h.nodes[0].store, 1700000000000ULL, &type, &weight, &w),
+                     SL_OK);
     ok(h_run(&h, type, &w));
     subscribe(&h, "with-dlq", "aa11", true);
     wait_applied(&h);

@@ -119,7 +119,8 @@ static void test_fan_out_survives_leader_changes_and_snapshots(void **state)
     /* The signing key, made by this leader, is replicated state. */
     struct sl_wbuf w = {0};
     uint16_t type;
-    assert_int_equal(sl_sns_sign_advance(h.nodes[0].store, 0, &type, &w), SL_OK);
+    unsigned weight;
+    assert_int_equal(sl_sns_sign_advance(h.nodes[0].store, 0, &type, &weight, &w), SL_OK);
     ok(h_run(&h, type, &w));
     setup_topology(&h);
     publish_n(&h, "a", 0, 20, true);

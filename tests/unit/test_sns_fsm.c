@@ -142,8 +142,9 @@ static void test_signed_envelope(void **state)
 {
     struct sqs_fx *f = *state;
     uint16_t type;
+    unsigned weight;
     struct sl_wbuf key = {0};
-    assert_int_equal(sl_sns_sign_advance(f->store, f->now, &type, &key), SL_OK);
+    assert_int_equal(sl_sns_sign_advance(f->store, f->now, &type, &weight, &key), SL_OK);
     assert_int_equal(type, SL_SNS_CMD(SL_SNS_SET_SIGNING_KEY));
     struct sl_result r = sns_fx_apply(f, SL_SNS_SET_SIGNING_KEY, &key);
     sns_fx_expect_ok(&r);

@@ -199,9 +199,10 @@ static void test_generated_key_once(void **state)
     assert_int_equal(due, 0);
     struct sl_wbuf a = {0}, b = {0};
     uint16_t type = 0;
-    assert_int_equal(sl_sns_sign_advance(f->store, 1700000000000ULL, &type, &a), SL_OK);
+    unsigned weight;
+    assert_int_equal(sl_sns_sign_advance(f->store, 1700000000000ULL, &type, &weight, &a), SL_OK);
     assert_int_equal(type, SL_SNS_CMD(SL_SNS_SET_SIGNING_KEY));
-    assert_int_equal(sl_sns_sign_advance(f->store, 1700000000000ULL, &type, &b), SL_OK);
+    assert_int_equal(sl_sns_sign_advance(f->store, 1700000000000ULL, &type, &weight, &b), SL_OK);
     /* Two leaders may both propose: the first to apply wins. */
     assert_int_equal(apply_key(f, a.p, a.len), 1);
     assert_int_equal(apply_key(f, b.p, b.len), 0);

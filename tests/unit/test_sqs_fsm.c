@@ -295,7 +295,9 @@ static uint32_t advance(struct sqs_fx *f)
 {
     struct sl_wbuf w = {0};
     uint16_t type;
-    assert_int_equal(sl_service_lookup(SL_SQS_CMD(1))->advance(f->store, f->now, &type, &w), SL_OK);
+    unsigned weight;
+    assert_int_equal(
+        sl_service_lookup(SL_SQS_CMD(1))->advance(f->store, f->now, &type, &weight, &w), SL_OK);
     assert_int_equal(type, SL_SQS_CMD(SL_SQS_ADVANCE));
     struct sl_result r = sqs_fx_apply(f, SL_SQS_ADVANCE, &w);
     assert_int_equal(r.status, 0);
