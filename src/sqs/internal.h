@@ -99,7 +99,4 @@ int sqs_build_advance(struct sl_store *s, uint64_t now_ms, uint16_t *type, unsig
                       struct sl_wbuf *payload);
 int sqs_apply_message_op(struct sl_apply_ctx *ctx, struct sl_result *res);
 
-/* Reads n (name, value) pairs. */
-struct sl_kv *sqs_read_kvs(struct sl_rbuf *r, unsigned *n);
-
 #endif

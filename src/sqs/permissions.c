@@ -82,8 +82,8 @@ int sqs_apply_permission(struct sl_apply_ctx *ctx, struct sl_rbuf *r, struct sqs
     char arn[400];
     char *label = sl_rbuf_strdup(r);
     unsigned n_accounts = 0, n_actions = 0;
-    struct sl_kv *accounts = add ? sqs_read_kvs(r, &n_accounts) : NULL;
-    struct sl_kv *actions = add ? sqs_read_kvs(r, &n_actions) : NULL;
+    struct sl_kv *accounts = add ? sl_kv_decode(r, &n_accounts) : NULL;
+    struct sl_kv *actions = add ? sl_kv_decode(r, &n_actions) : NULL;
     json_t *policy = NULL;
     int rv;
     if (!sl_rbuf_ok(r, true)) {

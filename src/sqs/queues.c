@@ -121,8 +121,8 @@ static int create_queue(struct sl_apply_ctx *ctx, struct sl_rbuf *r, struct sl_r
     char *account = sl_rbuf_strdup(r);
     char *region = sl_rbuf_strdup(r);
     char *name = sl_rbuf_strdup(r);
-    struct sl_kv *attrs = sqs_read_kvs(r, &n_attrs);
-    struct sl_kv *tags = sqs_read_kvs(r, &n_tags);
+    struct sl_kv *attrs = sl_kv_decode(r, &n_attrs);
+    struct sl_kv *tags = sl_kv_decode(r, &n_tags);
     const uint8_t *secret = sl_rbuf_bytes(r, &secret_len);
     bool fifo, failed;
     int rv = SL_OK;
@@ -262,7 +262,7 @@ static int set_attributes(struct sl_apply_ctx *ctx, struct sl_rbuf *r, struct sq
 {
     unsigned n = 0;
     bool failed;
-    struct sl_kv *attrs = sqs_read_kvs(r, &n);
+    struct sl_kv *attrs = sl_kv_decode(r, &n);
     int rv;
     if (!sl_rbuf_ok(r, true)) {
         rv = sl_result_set(res, SL_STATUS_BAD_COMMAND, NULL, 0);
@@ -288,7 +288,7 @@ static int tag(struct sl_apply_ctx *ctx, struct sl_rbuf *r, struct sqs_queue *q,
                struct sl_result *res, bool add)
 {
     unsigned n = 0;
-    struct sl_kv *kv = sqs_read_kvs(r, &n);
+    struct sl_kv *kv = sl_kv_decode(r, &n);
     int rv = SL_OK;
     if (!sl_rbuf_ok(r, true)) {
         rv = sl_result_set(res, SL_STATUS_BAD_COMMAND, NULL, 0);

@@ -123,26 +123,6 @@ bool sqs_redrive_allowed(const struct sqs_queue *dlq, const char *source_arn)
            (strstr(allow, "\"byQueue\"") != NULL && strstr(allow, source_arn) != NULL);
 }
 
-struct sl_kv *sqs_read_kvs(struct sl_rbuf *r, unsigned *n)
-{
-    uint32_t count = sl_rbuf_u32(r);
-    *n = 0;
-    if (!sl_rbuf_ok(r, false) || count > 1000) {
-        r->failed = true;
-        return NULL;
-    }
-    struct sl_kv *kv = calloc(count ? count : 1, sizeof *kv);
-    for (uint32_t i = 0; kv != NULL && i < count; i++) {
-        kv[i].name = sl_rbuf_strdup(r);
-        kv[i].value = sl_rbuf_strdup(r);
-        *n = i + 1;
-    }
-    if (kv == NULL) {
-        r->failed = true;
-    }
-    return kv;
-}
-
 static int sqs_apply(struct sl_apply_ctx *ctx, struct sl_result *res)
 {
     if (ctx->cmd->version != SL_SQS_CMD_VERSION) {
