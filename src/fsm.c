@@ -10,8 +10,10 @@
 #include "storage/store.h"
 #include "storage/txn.h"
 
-#define META_LEN 25    /* u8 version | u64 applied | u64 now | u64 prune floor */
-#define META_V1_LEN 17 /* version 1 had no prune floor */
+/* u8 version | u64 applied | u64 now | u64 legacy floor | u64 bucket floor */
+#define META_LEN 33
+#define META_V2_LEN 25 /* version 2 had no bucket floor */
+#define META_V1_LEN 17 /* version 1 had no legacy floor either */
 #define DEDUP_HEADER 13 /* u8 version | u64 expires | i32 status */
 
 static void meta_key(struct sl_key *k)
@@ -30,6 +32,8 @@ static int load_meta(struct sl_fsm *f)
     if (rv == SL_ENOTFOUND) {
         f->applied = 0;
         f->now_ms = 0;
+        f->legacy_floor = 0;
+        f->bucket_floor = 0;
         return SL_OK;
     }
     if (rv != SL_OK) {
@@ -37,15 +41,17 @@ static int load_meta(struct sl_fsm *f)
         return rv;
     }
     const uint8_t *p = v;
-    bool v1 = len == META_V1_LEN && p[0] == 1;
-    if (!v1 && (len != META_LEN || p[0] != SL_META_VERSION)) {
+    unsigned version = len > 0 ? p[0] : 0;
+    if ((version != 1 || len != META_V1_LEN) && (version != 2 || len != META_V2_LEN) &&
+        (version != SL_META_VERSION || len != META_LEN)) {
         free(v);
         snprintf(f->errmsg, sizeof f->errmsg, "meta record has an unknown format");
         return SL_ECORRUPT;
     }
     f->applied = sl_get_u64(p + 1);
     f->now_ms = sl_get_u64(p + 9);
-    f->prune_floor = v1 ? 0 : sl_get_u64(p + 17);
+    f->legacy_floor = version >= 2 ? sl_get_u64(p + 17) : 0;
+    f->bucket_floor = version >= 3 ? sl_get_u64(p + 25) : 0;
     free(v);
     return SL_OK;
 }
@@ -70,27 +76,42 @@ void sl_entry_results_free(struct sl_entry_results *r)
     r->n = 0;
 }
 
-static void dedup_key(struct sl_key *k, const uint8_t *request_id)
+/* Request ids and their first results. A result is recorded under the
+ * bucket of SL_DEDUP_WINDOW_MS its command applied in, and looked up in the
+ * current bucket and the one before: so it is found for at least a window
+ * and at most two. Buckets older than that go whole, with one range
+ * deletion, so a command costs one key written and none deleted. Version 2
+ * kept each id under its own key with an expiry index pruned key by key;
+ * such ids (a state written by version 2, or a snapshot of it) are still
+ * looked up and pruned until none is left. */
+static void bucket_key(struct sl_key *k, uint64_t bucket, const uint8_t *request_id)
+{
+    sl_key_init(k, SL_KS_DEDUP_BUCKET);
+    sl_key_u64(k, bucket);
+    if (request_id != NULL) {
+        sl_key_raw(k, request_id, SL_REQUEST_ID_LEN);
+    }
+}
+
+static void legacy_key(struct sl_key *k, const uint8_t *request_id)
 {
     sl_key_init(k, SL_KS_DEDUP);
     sl_key_raw(k, request_id, SL_REQUEST_ID_LEN);
 }
 
-static void dedup_exp_key(struct sl_key *k, uint64_t expires, const uint8_t *request_id)
+static void legacy_exp_key(struct sl_key *k, uint64_t expires, const uint8_t *request_id)
 {
     sl_key_init(k, SL_KS_DEDUP_EXP);
     sl_key_u64(k, expires);
     sl_key_raw(k, request_id, SL_REQUEST_ID_LEN);
 }
 
-/* SL_OK with *res filled when the request id was seen; SL_ENOTFOUND if not. */
-static int dedup_lookup(struct sl_txn *t, const uint8_t *request_id, struct sl_result *res)
+/* SL_OK with *res filled when k holds a result; SL_ENOTFOUND if not. */
+static int dedup_get(struct sl_txn *t, const struct sl_key *k, struct sl_result *res)
 {
-    struct sl_key k;
     void *v = NULL;
     size_t len = 0;
-    dedup_key(&k, request_id);
-    int rv = sl_txn_get(t, k.buf, k.len, &v, &len);
+    int rv = sl_txn_get(t, k->buf, k->len, &v, &len);
     if (rv != SL_OK) {
         return rv;
     }
@@ -104,7 +125,25 @@ static int dedup_lookup(struct sl_txn *t, const uint8_t *request_id, struct sl_r
     return rv;
 }
 
-static int dedup_record(struct sl_txn *t, const uint8_t *request_id, uint64_t expires,
+static int dedup_lookup(const struct sl_fsm *f, struct sl_txn *t, uint64_t now,
+                        const uint8_t *request_id, struct sl_result *res)
+{
+    struct sl_key k;
+    uint64_t bucket = now / SL_DEDUP_WINDOW_MS;
+    bucket_key(&k, bucket, request_id);
+    int rv = dedup_get(t, &k, res);
+    if (rv == SL_ENOTFOUND && bucket > 0) {
+        bucket_key(&k, bucket - 1, request_id);
+        rv = dedup_get(t, &k, res);
+    }
+    if (rv == SL_ENOTFOUND && f->legacy_floor != UINT64_MAX) {
+        legacy_key(&k, request_id);
+        rv = dedup_get(t, &k, res);
+    }
+    return rv;
+}
+
+static int dedup_record(struct sl_txn *t, const uint8_t *request_id, uint64_t now,
                         const struct sl_result *res)
 {
     struct sl_key k;
@@ -113,44 +152,70 @@ static int dedup_record(struct sl_txn *t, const uint8_t *request_id, uint64_t ex
         return SL_ENOMEM;
     }
     v[0] = 1;
-    sl_put_u64(v + 1, expires);
+    sl_put_u64(v + 1, now + SL_DEDUP_WINDOW_MS);
     sl_put_u32(v + 9, (uint32_t)res->status);
     if (res->len > 0) {
         memcpy(v + DEDUP_HEADER, res->data, res->len);
     }
-    dedup_key(&k, request_id);
+    bucket_key(&k, now / SL_DEDUP_WINDOW_MS, request_id);
     sl_txn_put(t, k.buf, k.len, v, DEDUP_HEADER + res->len);
     free(v);
-    dedup_exp_key(&k, expires, request_id);
-    sl_txn_put(t, k.buf, k.len, "", 0);
     return SL_OK;
 }
 
-/* Forgets request ids older than the window: a bounded seek, deterministic
- * because it depends only on the state and the FSM clock. It starts at
- * *floor, the expiry up to which everything was pruned, so it never walks
- * the deleted keys of earlier prunes, and returns the new floor. Keys are
+/* Deletes the buckets no lookup consults any more, when now has left one
+ * behind. It is written before the entry's batch: should the node stop in
+ * between, the replayed entry deletes the same range again, and no lookup
+ * depends on whether it did (the buckets are past both that lookups read).
+ * *floor: buckets below it are gone (stored with the entry). */
+static int dedup_drop_buckets(struct sl_fsm *f, uint64_t now, uint64_t *floor)
+{
+    uint64_t bucket = now / SL_DEDUP_WINDOW_MS;
+    uint64_t keep = bucket > 0 ? bucket - 1 : 0;
+    if (keep <= *floor) {
+        return SL_OK;
+    }
+    struct sl_key lo, hi;
+    sl_key_init(&lo, SL_KS_RANGE_START);
+    bucket_key(&hi, keep, NULL);
+    int rv = sl_store_delete_range(f->store, lo.buf, lo.len, hi.buf, hi.len);
+    if (rv == SL_OK) {
+        *floor = keep;
+    }
+    return rv;
+}
+
+/* Forgets version-2 ids whose expiry passed, a bounded batch per entry. It
+ * starts at *floor, the expiry up to which everything was pruned, so it
+ * never walks the deleted keys of earlier prunes; once the index is empty
+ * the floor becomes UINT64_MAX (nothing writes it any more). Keys are
  * collected before deleting: the indexed batch must not change under its
  * iterator. */
-static void dedup_prune(struct sl_txn *t, uint64_t now, uint64_t *floor)
+static void dedup_prune_legacy(struct sl_txn *t, uint64_t now, uint64_t *floor)
 {
     uint8_t ids[SL_DEDUP_PRUNE_PER_ENTRY][SL_REQUEST_ID_LEN];
     uint64_t expiry[SL_DEDUP_PRUNE_PER_ENTRY];
     unsigned n = 0;
     struct sl_key k, hi;
+    if (*floor == UINT64_MAX) {
+        return;
+    }
     sl_key_init(&k, SL_KS_DEDUP_EXP);
     sl_key_u64(&k, *floor);
-    sl_key_init(&hi, SL_KS_DEDUP_EXP);
-    sl_key_u64(&hi, now + 1);
+    sl_key_init(&hi, SL_KS_DEDUP_EXP + 1);
     struct sl_iter *it = sl_txn_iter_range(t, k.buf, k.len, hi.buf, hi.len);
     if (it == NULL) {
         return;
     }
+    bool left = false;
     for (; sl_iter_valid(it) && n < SL_DEDUP_PRUNE_PER_ENTRY; sl_iter_next(it)) {
         size_t kl;
         const uint8_t *key = sl_iter_key(it, &kl);
-        if (kl != 1 + 8 + SL_REQUEST_ID_LEN || key[0] != SL_KS_DEDUP_EXP ||
-            sl_get_u64(key + 1) > now) {
+        if (kl != 1 + 8 + SL_REQUEST_ID_LEN || key[0] != SL_KS_DEDUP_EXP) {
+            break;
+        }
+        left = true;
+        if (sl_get_u64(key + 1) > now) {
             break;
         }
         expiry[n] = sl_get_u64(key + 1);
@@ -159,14 +224,14 @@ static void dedup_prune(struct sl_txn *t, uint64_t now, uint64_t *floor)
     }
     sl_iter_free(it);
     for (unsigned i = 0; i < n; i++) {
-        dedup_key(&k, ids[i]);
+        legacy_key(&k, ids[i]);
         sl_txn_del(t, k.buf, k.len);
-        dedup_exp_key(&k, expiry[i], ids[i]);
+        legacy_exp_key(&k, expiry[i], ids[i]);
         sl_txn_del(t, k.buf, k.len);
     }
-    /* Ids recorded from now on expire after now: all before it are gone,
-     * unless the batch was full. */
-    *floor = n < SL_DEDUP_PRUNE_PER_ENTRY ? now : expiry[n - 1];
+    /* No version-2 id is recorded any more: all before now are gone unless
+     * the batch was full. */
+    *floor = !left ? UINT64_MAX : n < SL_DEDUP_PRUNE_PER_ENTRY ? now : expiry[n - 1];
 }
 
 /* Walks the whole entry once so a malformed one is rejected before any
@@ -189,7 +254,7 @@ static int apply_command(struct sl_fsm *f, struct sl_txn *t, struct sl_apply_ctx
     bool protected = !sl_request_id_is_zero(cmd->request_id);
     int rv;
     if (protected) {
-        rv = dedup_lookup(t, cmd->request_id, res);
+        rv = dedup_lookup(f, t, ctx->now_ms, cmd->request_id, res);
         if (rv == SL_OK) {
             f->dedup_hits++;
             return SL_OK;
@@ -209,7 +274,7 @@ static int apply_command(struct sl_fsm *f, struct sl_txn *t, struct sl_apply_ctx
         }
     }
     if (rv == SL_OK && protected) {
-        rv = dedup_record(t, cmd->request_id, ctx->now_ms + SL_DEDUP_WINDOW_MS, res);
+        rv = dedup_record(t, cmd->request_id, ctx->now_ms, res);
     }
     return rv;
 }
@@ -232,15 +297,25 @@ int sl_fsm_apply(struct sl_fsm *f, uint64_t index, const void *buf, size_t len,
         f->entries_skipped++;
         return SL_OK;
     }
+    bool valid = validate(buf, len, &h) == SL_OK;
+    if (valid) {
+        now = h.time_ms > now ? h.time_ms : now;
+    }
+    uint64_t bucket_floor = f->bucket_floor;
+    rv = dedup_drop_buckets(f, now, &bucket_floor);
+    if (rv != SL_OK) {
+        snprintf(f->errmsg, sizeof f->errmsg, "apply %llu: request ids: %s",
+                 (unsigned long long)index, sl_store_errmsg(f->store));
+        return rv;
+    }
     struct sl_txn *t = sl_txn_begin(f->store);
     if (t == NULL) {
         return SL_ENOMEM;
     }
-    if (validate(buf, len, &h) != SL_OK) {
+    if (!valid) {
         f->entries_corrupt++;
         h.n_commands = 0;
     } else {
-        now = h.time_ms > now ? h.time_ms : now;
         sl_entry_decode(buf, len, &h, &r);
         results = calloc(h.n_commands ? h.n_commands : 1, sizeof *results);
         if (results == NULL) {
@@ -259,15 +334,16 @@ int sl_fsm_apply(struct sl_fsm *f, uint64_t index, const void *buf, size_t len,
             goto out;
         }
     }
-    uint64_t floor = f->prune_floor;
-    dedup_prune(t, now, &floor);
+    uint64_t legacy_floor = f->legacy_floor;
+    dedup_prune_legacy(t, now, &legacy_floor);
 
     struct sl_key k;
     uint8_t meta[META_LEN];
     meta[0] = SL_META_VERSION;
     sl_put_u64(meta + 1, index);
     sl_put_u64(meta + 9, now);
-    sl_put_u64(meta + 17, floor);
+    sl_put_u64(meta + 17, legacy_floor);
+    sl_put_u64(meta + 25, bucket_floor);
     meta_key(&k);
     sl_txn_put(t, k.buf, k.len, meta, sizeof meta);
     rv = sl_txn_commit(t);
@@ -278,7 +354,8 @@ int sl_fsm_apply(struct sl_fsm *f, uint64_t index, const void *buf, size_t len,
     }
     f->applied = index;
     f->now_ms = now;
-    f->prune_floor = floor;
+    f->legacy_floor = legacy_floor;
+    f->bucket_floor = bucket_floor;
     f->entries_applied++;
     f->commands_applied += h.n_commands;
     if (out != NULL) {

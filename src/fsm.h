@@ -9,7 +9,7 @@
  *
  * A command whose request id was applied within SL_DEDUP_WINDOW_MS returns
  * its first result instead of applying again; that makes a retry after a
- * leader change safe. */
+ * leader change safe. Ids are forgotten within twice that window. */
 #ifndef SL_FSM_H
 #define SL_FSM_H
 
@@ -21,7 +21,7 @@
 
 #define SL_DEDUP_WINDOW_MS (60 * 1000)
 #define SL_DEDUP_PRUNE_PER_ENTRY 256
-#define SL_META_VERSION 2
+#define SL_META_VERSION 3
 
 struct sl_store;
 struct sl_store_dump;
@@ -30,7 +30,8 @@ struct sl_fsm {
     struct sl_store *store; /* not owned */
     uint64_t applied;       /* highest entry index applied */
     uint64_t now_ms;        /* FSM clock */
-    uint64_t prune_floor;   /* request-id expiries before this are pruned */
+    uint64_t legacy_floor;  /* version-2 request-id expiries before this are pruned */
+    uint64_t bucket_floor;  /* request-id buckets before this are deleted */
     /* Counters for /metrics. */
     uint64_t entries_applied;
     uint64_t entries_skipped;

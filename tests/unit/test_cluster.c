@@ -14,6 +14,8 @@
 #include "src/members/members.h"
 #include "src/ping/ping.h"
 #include "src/wire.h"
+#include "storage/keys.h"
+#include "storage/store.h"
 
 static void put_many(struct harness *h, unsigned leader, struct h_outcome *o, unsigned n,
                      uint64_t first_id)
@@ -264,6 +266,65 @@ static void expect_restored_and_converged(struct harness *h, struct h_node *node
     uint64_t count;
     assert_int_equal(sl_ping_count(node->store, &count), SL_OK);
     assert_int_equal(count, pings);
+}
+
+static void put_once(struct harness *h, unsigned leader, const uint8_t *id, const char *payload,
+                     struct h_outcome *o)
+{
+    assert_int_equal(h_put(h, leader, id, payload, o), SL_OK);
+    h_flush(h, leader);
+    assert_true(h_step_until_done(h, o, 1, 5000));
+    assert_int_equal(o->status, SL_OK);
+}
+
+/* No request-id bucket below node i's floor is left. */
+static void assert_buckets_dropped(struct harness *h, unsigned i)
+{
+    struct sl_key lo, hi;
+    assert_true(h->nodes[i].fsm.bucket_floor > 0);
+    sl_key_init(&lo, SL_KS_DEDUP_BUCKET);
+    sl_key_init(&hi, SL_KS_DEDUP_BUCKET);
+    sl_key_u64(&hi, h->nodes[i].fsm.bucket_floor);
+    struct sl_iter *it = sl_store_iter_range(h->nodes[i].store, lo.buf, lo.len, hi.buf, hi.len);
+    assert_false(sl_iter_valid(it) && sl_iter_key(it, &(size_t){0})[0] == SL_KS_DEDUP_BUCKET);
+    sl_iter_free(it);
+}
+
+/* Request ids live in buckets of one window, are looked up in the current
+ * bucket and the one before, and older buckets go with one range deletion
+ * written by every node at the same entry. A retry within the window gets
+ * the first result from a new leader; two windows later the id applies
+ * anew; a follower that missed all that gets it with a snapshot; every state
+ * agrees. */
+static void test_request_ids_across_windows(void **state)
+{
+    (void)state;
+    struct harness h;
+    struct h_outcome a, b, c;
+    uint8_t id[16];
+    uint64_t next = 1000;
+    h_setup(&h, 3, 8, 2);
+    raft_fixture_elect(&h.f, 0);
+    h_request_id(id, 42);
+    put_once(&h, 0, id, "once", &a);
+    raft_fixture_kill(&h.f, 2);
+    raft_fixture_step_until_elapsed(&h.f, SL_DEDUP_WINDOW_MS - 5000);
+    raft_fixture_depose(&h.f);
+    raft_fixture_elect(&h.f, 1);
+    put_once(&h, 1, id, "twice", &b);
+    assert_int_equal(b.seq, a.seq);
+    assert_int_equal(b.now_ms, a.now_ms);
+    raft_fixture_step_until_elapsed(&h.f, SL_DEDUP_WINDOW_MS + 10000);
+    put_rounds(&h, 1, 12, &next);
+    put_once(&h, 1, id, "again", &c);
+    assert_true(c.seq > a.seq);
+    for (unsigned i = 0; i < 2; i++) {
+        assert_buckets_dropped(&h, i);
+    }
+    raft_fixture_revive(&h.f, 2);
+    expect_restored_and_converged(&h, &h.nodes[2], 2 + 12 * 8);
+    assert_buckets_dropped(&h, 2);
+    h_teardown(&h);
 }
 
 /* A snapshot's bytes are produced after the view is fixed, while the node
@@ -588,6 +649,7 @@ int main(void)
         cmocka_unit_test(test_group_commit_replicates),
         cmocka_unit_test(test_heavy_commands_split_entries),
         cmocka_unit_test(test_retry_returns_first_result),
+        cmocka_unit_test(test_request_ids_across_windows),
         cmocka_unit_test(test_leader_change_mid_proposal),
         cmocka_unit_test(test_partitioned_leader),
         cmocka_unit_test(test_install_snapshot),

@@ -1,5 +1,6 @@
 /* The FSM on a real RocksDB: exactly-once apply, replay after restart, clock
- * clamping, malformed entries, request-id dedup and its window, snapshots. */
+ * clamping, malformed entries, request-id dedup and its window (and the
+ * version-2 layout of request ids), snapshots. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,7 +13,10 @@
 #include "src/err.h"
 #include "src/fsm.h"
 #include "src/ping/ping.h"
+#include "src/wire.h"
+#include "storage/keys.h"
 #include "storage/store.h"
+#include "storage/txn.h"
 
 struct fx {
     char dir[64];
@@ -142,37 +146,124 @@ static void test_malformed_entry_is_a_noop(void **state)
     assert_int_equal(count(f), 0);
 }
 
+/* The ping seq a retry of ids at time_ms answers (a new one if forgotten). */
+static uint64_t retry_at(struct fx *f, uint64_t index, uint64_t time_ms, const uint64_t *ids)
+{
+    uint8_t buf[512];
+    struct sl_entry_results res;
+    bool skipped;
+    uint64_t seq, now;
+    size_t len = entry(buf, time_ms, 1, ids, "x");
+    assert_int_equal(sl_fsm_apply(&f->fsm, index, buf, len, &res, &skipped), SL_OK);
+    assert_int_equal(sl_ping_result_decode(&res.r[0], &seq, &now), SL_OK);
+    sl_entry_results_free(&res);
+    return seq;
+}
+
+/* Keys stored in [space, space + 1). */
+static unsigned keys_in(struct fx *f, uint8_t space)
+{
+    uint8_t lo = space, hi = (uint8_t)(space + 1);
+    unsigned n = 0;
+    struct sl_iter *it = sl_store_iter_range(f->store, &lo, 1, &hi, 1);
+    for (; sl_iter_valid(it); sl_iter_next(it)) {
+        n++;
+    }
+    sl_iter_free(it);
+    return n;
+}
+
 static void test_request_id_dedup_and_window(void **state)
 {
     struct fx *f = *state;
+    const uint64_t w = SL_DEDUP_WINDOW_MS;
     uint8_t buf[512];
     struct sl_entry_results res;
     bool skipped;
     uint64_t ids[2] = {9, 9}; /* the same id twice in one entry */
     uint64_t seq, now;
-    size_t len = entry(buf, 1000, 2, ids, "x");
+    /* Applied just before a window's end... */
+    size_t len = entry(buf, w - 500, 2, ids, "x");
     assert_int_equal(sl_fsm_apply(&f->fsm, 1, buf, len, &res, &skipped), SL_OK);
     assert_int_equal(sl_ping_result_decode(&res.r[1], &seq, &now), SL_OK);
     assert_int_equal(seq, 1);
     sl_entry_results_free(&res);
     assert_int_equal(count(f), 1);
     assert_int_equal(f->fsm.dedup_hits, 1);
-    /* Inside the window: the first result. */
-    len = entry(buf, 1000 + SL_DEDUP_WINDOW_MS - 1, 1, ids, "x");
-    assert_int_equal(sl_fsm_apply(&f->fsm, 2, buf, len, &res, &skipped), SL_OK);
-    assert_int_equal(sl_ping_result_decode(&res.r[0], &seq, &now), SL_OK);
-    assert_int_equal(seq, 1);
-    assert_int_equal(now, 1000);
-    sl_entry_results_free(&res);
-    /* Past the window the id is forgotten (pruned by a later entry). */
-    uint64_t none[1] = {0};
-    len = entry(buf, 1000 + SL_DEDUP_WINDOW_MS + 1, 1, none, "y");
-    assert_int_equal(sl_fsm_apply(&f->fsm, 3, buf, len, NULL, &skipped), SL_OK);
-    len = entry(buf, 1000 + SL_DEDUP_WINDOW_MS + 2, 1, ids, "x");
-    assert_int_equal(sl_fsm_apply(&f->fsm, 4, buf, len, &res, &skipped), SL_OK);
-    assert_int_equal(sl_ping_result_decode(&res.r[0], &seq, &now), SL_OK);
-    assert_int_equal(seq, 3);
-    sl_entry_results_free(&res);
+    /* ...it answers a retry for a whole window after, in the next one. */
+    assert_int_equal(retry_at(f, 2, 2 * w - 501, ids), 1);
+    assert_int_equal(f->fsm.dedup_hits, 2);
+    assert_int_equal(keys_in(f, SL_KS_DEDUP_BUCKET), 1);
+    /* Two windows on, its bucket was deleted: the id is forgotten. */
+    assert_int_equal(retry_at(f, 3, 2 * w, ids), 2);
+    assert_int_equal(f->fsm.bucket_floor, 1);
+    assert_int_equal(keys_in(f, SL_KS_DEDUP_BUCKET), 1);
+    /* The floors survive a restart. */
+    sl_store_close(f->store);
+    fx_open(f);
+    assert_int_equal(f->fsm.bucket_floor, 1);
+    assert_int_equal(f->fsm.legacy_floor, UINT64_MAX);
+    assert_int_equal(retry_at(f, 4, 2 * w + 1, ids), 2);
+    assert_int_equal(retry_at(f, 5, 4 * w, ids), 3);
+    assert_int_equal(f->fsm.bucket_floor, 3);
+    assert_int_equal(keys_in(f, SL_KS_DEDUP_BUCKET), 1);
+    assert_int_equal(keys_in(f, SL_KS_RANGE_START), 0);
+}
+
+/* A state written by version 2 (an id under its own key, an expiry index,
+ * meta version 2) still answers retries of its ids, and they are pruned
+ * by expiry; then nothing looks there any more. */
+static void test_version_2_request_ids(void **state)
+{
+    struct fx *f = *state;
+    const uint64_t w = SL_DEDUP_WINDOW_MS;
+    uint64_t ids[1] = {7};
+    /* Apply id 7 once, then rewrite its record the way version 2 kept it. */
+    assert_int_equal(retry_at(f, 1, 1000, ids), 1);
+    uint8_t rec[SL_KEY_MAX], idb[16] = {0};
+    idb[0] = 1;
+    idb[15] = 7;
+    struct sl_key k;
+    sl_key_init(&k, SL_KS_DEDUP_BUCKET);
+    sl_key_u64(&k, 0);
+    sl_key_raw(&k, idb, 16);
+    void *v;
+    size_t vlen;
+    assert_int_equal(sl_store_get(f->store, k.buf, k.len, &v, &vlen), SL_OK);
+    memcpy(rec, v, vlen);
+    free(v);
+    struct sl_txn *t = sl_txn_begin(f->store);
+    sl_txn_del(t, k.buf, k.len);
+    sl_key_init(&k, SL_KS_DEDUP);
+    sl_key_raw(&k, idb, 16);
+    sl_txn_put(t, k.buf, k.len, rec, vlen);
+    sl_key_init(&k, SL_KS_DEDUP_EXP);
+    sl_key_u64(&k, 1000 + w);
+    sl_key_raw(&k, idb, 16);
+    sl_txn_put(t, k.buf, k.len, "", 0);
+    uint8_t meta[25] = {2};
+    sl_put_u64(meta + 1, 1);
+    sl_put_u64(meta + 9, 1000);
+    sl_put_u64(meta + 17, 1000);
+    sl_key_init(&k, SL_KS_META);
+    sl_key_u8(&k, 'm');
+    sl_txn_put(t, k.buf, k.len, meta, sizeof meta);
+    assert_int_equal(sl_txn_commit(t), SL_OK);
+    sl_store_close(f->store);
+    fx_open(f);
+    assert_int_equal(f->fsm.legacy_floor, 1000);
+    assert_int_equal(f->fsm.bucket_floor, 0);
+    /* Found where version 2 left it. */
+    assert_int_equal(retry_at(f, 2, 1000 + w - 1, ids), 1);
+    assert_int_equal(keys_in(f, SL_KS_DEDUP), 1);
+    /* At its expiry it still answers, and is pruned by the same entry;
+     * the next finds the old index empty and stops looking there. */
+    assert_int_equal(retry_at(f, 3, 1000 + w, ids), 1);
+    assert_int_equal(keys_in(f, SL_KS_DEDUP), 0);
+    assert_int_equal(keys_in(f, SL_KS_DEDUP_EXP), 0);
+    assert_int_equal(f->fsm.legacy_floor, 1000 + w);
+    assert_int_equal(retry_at(f, 4, 1000 + w + 1, ids), 2);
+    assert_int_equal(f->fsm.legacy_floor, UINT64_MAX);
 }
 
 static void test_unknown_command(void **state)
@@ -292,6 +383,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_clock_is_clamped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_malformed_entry_is_a_noop, setup, teardown),
         cmocka_unit_test_setup_teardown(test_request_id_dedup_and_window, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_version_2_request_ids, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_command, setup, teardown),
         cmocka_unit_test_setup_teardown(test_snapshot_restore, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stub_restore, setup, teardown),
