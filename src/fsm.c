@@ -76,14 +76,16 @@ void sl_entry_results_free(struct sl_entry_results *r)
     r->n = 0;
 }
 
-/* Request ids and their first results. A result is recorded under the
- * bucket of SL_DEDUP_WINDOW_MS its command applied in, and looked up in the
- * current bucket and the one before: so it is found for at least a window
- * and at most two. Buckets older than that go whole, with one range
- * deletion, so a command costs one key written and none deleted. Version 2
- * kept each id under its own key with an expiry index pruned key by key;
- * such ids (a state written by version 2, or a snapshot of it) are still
- * looked up and pruned until none is left. */
+/* Request ids and their first results. An id answers until an entry at or
+ * past its expiry (applied + SL_DEDUP_WINDOW_MS) has applied, as version 2
+ * had it: judged by the time of the entry before, and so by the state
+ * alone. Its result is recorded under the bucket of SL_DEDUP_WINDOW_MS of
+ * FSM time its command applied in; a lookup reads the buckets that can hold
+ * a live id, and the buckets before those go whole with one range deletion
+ * in the entry's batch, so a command costs one key written and none
+ * deleted. Version 2 kept each id under its own key with an expiry index
+ * pruned key by key; such ids (a state written by version 2, or a snapshot
+ * of it) are still looked up and pruned until none is left. */
 static void bucket_key(struct sl_key *k, uint64_t bucket, const uint8_t *request_id)
 {
     sl_key_init(k, SL_KS_DEDUP_BUCKET);
@@ -106,8 +108,10 @@ static void legacy_exp_key(struct sl_key *k, uint64_t expires, const uint8_t *re
     sl_key_raw(k, request_id, SL_REQUEST_ID_LEN);
 }
 
-/* SL_OK with *res filled when k holds a result; SL_ENOTFOUND if not. */
-static int dedup_get(struct sl_txn *t, const struct sl_key *k, struct sl_result *res)
+/* SL_OK with *res filled when k holds a result that expires after
+ * live_after; SL_ENOTFOUND if not. */
+static int dedup_get(struct sl_txn *t, const struct sl_key *k, uint64_t live_after,
+                     struct sl_result *res)
 {
     void *v = NULL;
     size_t len = 0;
@@ -117,28 +121,41 @@ static int dedup_get(struct sl_txn *t, const struct sl_key *k, struct sl_result 
     }
     const uint8_t *p = v;
     if (len < DEDUP_HEADER || p[0] != 1) {
-        free(v);
-        return SL_ECORRUPT;
+        rv = SL_ECORRUPT;
+    } else if (sl_get_u64(p + 1) <= live_after) {
+        rv = SL_ENOTFOUND;
+    } else {
+        rv = sl_result_set(res, (int32_t)sl_get_u32(p + 9), p + DEDUP_HEADER, len - DEDUP_HEADER);
     }
-    rv = sl_result_set(res, (int32_t)sl_get_u32(p + 9), p + DEDUP_HEADER, len - DEDUP_HEADER);
     free(v);
     return rv;
+}
+
+/* Ids live at the previous entry's time were applied in its bucket or the
+ * one before; those before that hold only expired ids. */
+static uint64_t live_from(const struct sl_fsm *f)
+{
+    uint64_t b = f->now_ms / SL_DEDUP_WINDOW_MS;
+    return b > 0 ? b - 1 : 0;
 }
 
 static int dedup_lookup(const struct sl_fsm *f, struct sl_txn *t, uint64_t now,
                         const uint8_t *request_id, struct sl_result *res)
 {
     struct sl_key k;
-    uint64_t bucket = now / SL_DEDUP_WINDOW_MS;
-    bucket_key(&k, bucket, request_id);
-    int rv = dedup_get(t, &k, res);
-    if (rv == SL_ENOTFOUND && bucket > 0) {
-        bucket_key(&k, bucket - 1, request_id);
-        rv = dedup_get(t, &k, res);
+    int rv = SL_ENOTFOUND;
+    /* Newest first (an id applied again after it expired is found there):
+     * this entry's bucket, then the live ones; no entry applied between. */
+    uint64_t buckets[3] = {now / SL_DEDUP_WINDOW_MS, f->now_ms / SL_DEDUP_WINDOW_MS, live_from(f)};
+    for (unsigned i = 0; i < 3 && rv == SL_ENOTFOUND; i++) {
+        if (i == 0 || buckets[i] != buckets[i - 1]) {
+            bucket_key(&k, buckets[i], request_id);
+            rv = dedup_get(t, &k, f->now_ms, res);
+        }
     }
     if (rv == SL_ENOTFOUND && f->legacy_floor != UINT64_MAX) {
         legacy_key(&k, request_id);
-        rv = dedup_get(t, &k, res);
+        rv = dedup_get(t, &k, 0, res);
     }
     return rv;
 }
@@ -163,22 +180,18 @@ static int dedup_record(struct sl_txn *t, const uint8_t *request_id, uint64_t no
     return SL_OK;
 }
 
-/* Deletes the buckets no lookup consults any more, when now has left one
- * behind. It is written before the entry's batch: should the node stop in
- * between, the replayed entry deletes the same range again, and no lookup
- * depends on whether it did (the buckets are past both that lookups read).
- * *floor: buckets below it are gone (stored with the entry). */
-static int dedup_drop_buckets(struct sl_fsm *f, uint64_t now, uint64_t *floor)
+/* Deletes, with the entry's batch, the buckets before the live ones once the
+ * clock has left one more behind. *floor: buckets below it are gone. */
+static int dedup_drop_buckets(const struct sl_fsm *f, struct sl_txn *t, uint64_t *floor)
 {
-    uint64_t bucket = now / SL_DEDUP_WINDOW_MS;
-    uint64_t keep = bucket > 0 ? bucket - 1 : 0;
+    uint64_t keep = live_from(f);
     if (keep <= *floor) {
         return SL_OK;
     }
     struct sl_key lo, hi;
     sl_key_init(&lo, SL_KS_RANGE_START);
     bucket_key(&hi, keep, NULL);
-    int rv = sl_store_delete_range(f->store, lo.buf, lo.len, hi.buf, hi.len);
+    int rv = sl_txn_delete_range(t, lo.buf, lo.len, hi.buf, hi.len);
     if (rv == SL_OK) {
         *floor = keep;
     }
@@ -297,25 +310,15 @@ int sl_fsm_apply(struct sl_fsm *f, uint64_t index, const void *buf, size_t len,
         f->entries_skipped++;
         return SL_OK;
     }
-    bool valid = validate(buf, len, &h) == SL_OK;
-    if (valid) {
-        now = h.time_ms > now ? h.time_ms : now;
-    }
-    uint64_t bucket_floor = f->bucket_floor;
-    rv = dedup_drop_buckets(f, now, &bucket_floor);
-    if (rv != SL_OK) {
-        snprintf(f->errmsg, sizeof f->errmsg, "apply %llu: request ids: %s",
-                 (unsigned long long)index, sl_store_errmsg(f->store));
-        return rv;
-    }
     struct sl_txn *t = sl_txn_begin(f->store);
     if (t == NULL) {
         return SL_ENOMEM;
     }
-    if (!valid) {
+    if (validate(buf, len, &h) != SL_OK) {
         f->entries_corrupt++;
         h.n_commands = 0;
     } else {
+        now = h.time_ms > now ? h.time_ms : now;
         sl_entry_decode(buf, len, &h, &r);
         results = calloc(h.n_commands ? h.n_commands : 1, sizeof *results);
         if (results == NULL) {
@@ -334,8 +337,14 @@ int sl_fsm_apply(struct sl_fsm *f, uint64_t index, const void *buf, size_t len,
             goto out;
         }
     }
-    uint64_t legacy_floor = f->legacy_floor;
+    uint64_t legacy_floor = f->legacy_floor, bucket_floor = f->bucket_floor;
     dedup_prune_legacy(t, now, &legacy_floor);
+    rv = dedup_drop_buckets(f, t, &bucket_floor);
+    if (rv != SL_OK) {
+        snprintf(f->errmsg, sizeof f->errmsg, "apply %llu: request ids: %s",
+                 (unsigned long long)index, sl_strerror(rv));
+        goto out;
+    }
 
     struct sl_key k;
     uint8_t meta[META_LEN];

@@ -9,7 +9,7 @@
  *
  * A command whose request id was applied within SL_DEDUP_WINDOW_MS returns
  * its first result instead of applying again; that makes a retry after a
- * leader change safe. Ids are forgotten within twice that window. */
+ * leader change safe. */
 #ifndef SL_FSM_H
 #define SL_FSM_H
 

@@ -268,26 +268,6 @@ int sl_store_persist(struct sl_store *s, char *errmsg, size_t errmsg_len)
     return SL_OK;
 }
 
-int sl_store_delete_range(struct sl_store *s, const void *lo, size_t lo_len, const void *hi,
-                          size_t hi_len)
-{
-    if (lo_len < 1 || *(const uint8_t *)lo != SL_KS_RANGE_START) {
-        snprintf(s->errmsg, sizeof s->errmsg, "delete range: must start in SL_KS_RANGE_START");
-        return SL_EINVAL;
-    }
-    char *err = NULL;
-    rocksdb_writebatch_t *wb = rocksdb_writebatch_create();
-    rocksdb_writebatch_delete_range(wb, lo, lo_len, hi, hi_len);
-    rocksdb_write(s->db, s->wopts, wb, &err);
-    rocksdb_writebatch_destroy(wb);
-    if (err != NULL) {
-        snprintf(s->errmsg, sizeof s->errmsg, "delete range: %s", err);
-        free(err);
-        return SL_EIO;
-    }
-    return SL_OK;
-}
-
 int sl_store_sync(struct sl_store *s)
 {
     return sl_store_persist(s, s->errmsg, sizeof s->errmsg);

@@ -30,15 +30,6 @@ const char *sl_store_errmsg(const struct sl_store *s);
 /* *val is malloc'd and owned by the caller. SL_ENOTFOUND when absent. */
 int sl_store_get(struct sl_store *s, const void *key, size_t klen, void **val, size_t *vlen);
 
-/* Deletes every key in [lo, hi) with one range tombstone, in a write of its
- * own (not a transaction's), as durable as a transaction's commit. lo must
- * start with SL_KS_RANGE_START (storage/keys.h), a key space that holds no
- * keys: RocksDB 7.8 shares its memtable insert hints between the point keys
- * and the range deletions that start with one prefix, and corrupts its
- * skiplists when both use one (facebook/rocksdb#5118). SL_EINVAL if not. */
-int sl_store_delete_range(struct sl_store *s, const void *lo, size_t lo_len, const void *hi,
-                          size_t hi_len);
-
 /* Makes every write so far durable (memtable flush) and waits for it. */
 int sl_store_sync(struct sl_store *s);
 /* sl_store_sync for any thread: errors go to errmsg, not the store's. */

@@ -1,13 +1,19 @@
 #include "storage/txn.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "src/err.h"
+#include "storage/keys.h"
 #include "storage/store_int.h"
 
 struct sl_txn {
     struct sl_store *s;
     rocksdb_writebatch_wi_t *wb;
+    /* The range deletion to write at commit (RocksDB 7.8's indexed batch
+     * refuses range deletions). */
+    size_t lo_len, hi_len; /* 0: none */
+    uint8_t lo[SL_KEY_MAX], hi[SL_KEY_MAX];
 };
 
 struct sl_txn *sl_txn_begin(struct sl_store *s)
@@ -18,6 +24,8 @@ struct sl_txn *sl_txn_begin(struct sl_store *s)
     }
     t->s = s;
     t->wb = rocksdb_writebatch_wi_create(0, 1);
+    t->lo_len = 0;
+    t->hi_len = 0;
     return t;
 }
 
@@ -67,10 +75,34 @@ int sl_txn_rollback(struct sl_txn *t)
     return err ? sl_store_fail(t->s, "rollback", err) : SL_OK;
 }
 
+int sl_txn_delete_range(struct sl_txn *t, const void *lo, size_t lo_len, const void *hi,
+                        size_t hi_len)
+{
+    if (lo_len < 1 || *(const uint8_t *)lo != SL_KS_RANGE_START || lo_len > SL_KEY_MAX ||
+        hi_len < 1 || hi_len > SL_KEY_MAX) {
+        return SL_EINVAL;
+    }
+    memcpy(t->lo, lo, lo_len);
+    memcpy(t->hi, hi, hi_len);
+    t->lo_len = lo_len;
+    t->hi_len = hi_len;
+    return SL_OK;
+}
+
 int sl_txn_commit(struct sl_txn *t)
 {
     char *err = NULL;
-    rocksdb_write_writebatch_wi(t->s->db, t->s->wopts, t->wb, &err);
+    if (t->lo_len == 0) {
+        rocksdb_write_writebatch_wi(t->s->db, t->s->wopts, t->wb, &err);
+        return err ? sl_store_fail(t->s, "commit", err) : SL_OK;
+    }
+    size_t n;
+    const char *rep = rocksdb_writebatch_wi_data(t->wb, &n);
+    rocksdb_writebatch_t *b = rocksdb_writebatch_create_from(rep, n);
+    rocksdb_writebatch_delete_range(b, (const char *)t->lo, t->lo_len, (const char *)t->hi,
+                                    t->hi_len);
+    rocksdb_write(t->s->db, t->s->wopts, b, &err);
+    rocksdb_writebatch_destroy(b);
     return err ? sl_store_fail(t->s, "commit", err) : SL_OK;
 }
 

@@ -19,6 +19,16 @@ void sl_txn_free(struct sl_txn *t);
 int sl_txn_get(struct sl_txn *t, const void *key, size_t klen, void **val, size_t *vlen);
 void sl_txn_put(struct sl_txn *t, const void *key, size_t klen, const void *val, size_t vlen);
 void sl_txn_del(struct sl_txn *t, const void *key, size_t klen);
+/* Deletes every key in [lo, hi) with one range tombstone, written in the
+ * same atomic batch at commit, after the txn's other writes; the txn's own
+ * reads do not see it. One per txn (a second replaces the first). lo must
+ * start with SL_KS_RANGE_START (storage/keys.h), a key space that holds no
+ * keys: RocksDB 7.8 shares its memtable insert hints between the point keys
+ * and the range deletions that start with one prefix, and corrupts its
+ * skiplists when both use one (facebook/rocksdb#5118). SL_EINVAL if not, or
+ * if a bound is longer than SL_KEY_MAX. */
+int sl_txn_delete_range(struct sl_txn *t, const void *lo, size_t lo_len, const void *hi,
+                        size_t hi_len);
 
 void sl_txn_savepoint(struct sl_txn *t);
 /* Drops writes since the last save point, and that save point. A save

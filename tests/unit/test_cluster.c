@@ -277,25 +277,33 @@ static void put_once(struct harness *h, unsigned leader, const uint8_t *id, cons
     assert_int_equal(o->status, SL_OK);
 }
 
-/* No request-id bucket below node i's floor is left. */
-static void assert_buckets_dropped(struct harness *h, unsigned i)
+/* On node i, the bucket id first applied in (at applied_ms) went with a range
+ * deletion, and nothing is left below the floor. */
+static void assert_bucket_dropped(struct harness *h, unsigned i, uint64_t applied_ms,
+                                  const uint8_t *id)
 {
     struct sl_key lo, hi;
-    assert_true(h->nodes[i].fsm.bucket_floor > 0);
+    uint64_t bucket = applied_ms / SL_DEDUP_WINDOW_MS;
+    assert_true(h->nodes[i].fsm.bucket_floor > bucket);
+    sl_key_init(&lo, SL_KS_DEDUP_BUCKET);
+    sl_key_u64(&lo, bucket);
+    sl_key_raw(&lo, id, 16);
+    void *v;
+    size_t len;
+    assert_int_equal(sl_store_get(h->nodes[i].store, lo.buf, lo.len, &v, &len), SL_ENOTFOUND);
     sl_key_init(&lo, SL_KS_DEDUP_BUCKET);
     sl_key_init(&hi, SL_KS_DEDUP_BUCKET);
     sl_key_u64(&hi, h->nodes[i].fsm.bucket_floor);
     struct sl_iter *it = sl_store_iter_range(h->nodes[i].store, lo.buf, lo.len, hi.buf, hi.len);
-    assert_false(sl_iter_valid(it) && sl_iter_key(it, &(size_t){0})[0] == SL_KS_DEDUP_BUCKET);
+    assert_false(sl_iter_valid(it) && sl_iter_key(it, &len)[0] == SL_KS_DEDUP_BUCKET);
     sl_iter_free(it);
 }
 
-/* Request ids live in buckets of one window, are looked up in the current
- * bucket and the one before, and older buckets go with one range deletion
- * written by every node at the same entry. A retry within the window gets
- * the first result from a new leader; two windows later the id applies
- * anew; a follower that missed all that gets it with a snapshot; every state
- * agrees. */
+/* Request ids live in buckets of one window of FSM time, and the buckets of
+ * expired ids go with one range deletion in an entry, on every node. A retry
+ * within the window gets the first result from a new leader; past it the id
+ * applies anew; a follower that missed all that gets it with a snapshot;
+ * every state agrees. */
 static void test_request_ids_across_windows(void **state)
 {
     (void)state;
@@ -319,11 +327,11 @@ static void test_request_ids_across_windows(void **state)
     put_once(&h, 1, id, "again", &c);
     assert_true(c.seq > a.seq);
     for (unsigned i = 0; i < 2; i++) {
-        assert_buckets_dropped(&h, i);
+        assert_bucket_dropped(&h, i, a.now_ms, id);
     }
     raft_fixture_revive(&h.f, 2);
     expect_restored_and_converged(&h, &h.nodes[2], 2 + 12 * 8);
-    assert_buckets_dropped(&h, 2);
+    assert_bucket_dropped(&h, 2, a.now_ms, id);
     h_teardown(&h);
 }
 

@@ -181,8 +181,9 @@ static void test_request_id_dedup_and_window(void **state)
     struct sl_entry_results res;
     bool skipped;
     uint64_t ids[2] = {9, 9}; /* the same id twice in one entry */
+    uint64_t none[1] = {0};
     uint64_t seq, now;
-    /* Applied just before a window's end... */
+    /* Applied just before a bucket's end, expiring at 2w - 500... */
     size_t len = entry(buf, w - 500, 2, ids, "x");
     assert_int_equal(sl_fsm_apply(&f->fsm, 1, buf, len, &res, &skipped), SL_OK);
     assert_int_equal(sl_ping_result_decode(&res.r[1], &seq, &now), SL_OK);
@@ -190,24 +191,72 @@ static void test_request_id_dedup_and_window(void **state)
     sl_entry_results_free(&res);
     assert_int_equal(count(f), 1);
     assert_int_equal(f->fsm.dedup_hits, 1);
-    /* ...it answers a retry for a whole window after, in the next one. */
+    /* ...it answers from the next bucket, and in the entry at its expiry
+     * (the entry before was not past it)... */
     assert_int_equal(retry_at(f, 2, 2 * w - 501, ids), 1);
-    assert_int_equal(f->fsm.dedup_hits, 2);
-    assert_int_equal(keys_in(f, SL_KS_DEDUP_BUCKET), 1);
-    /* Two windows on, its bucket was deleted: the id is forgotten. */
-    assert_int_equal(retry_at(f, 3, 2 * w, ids), 2);
-    assert_int_equal(f->fsm.bucket_floor, 1);
-    assert_int_equal(keys_in(f, SL_KS_DEDUP_BUCKET), 1);
+    assert_int_equal(retry_at(f, 3, 2 * w - 500, ids), 1);
+    assert_int_equal(f->fsm.dedup_hits, 3);
+    /* ...but not after an entry at its expiry applied. */
+    assert_int_equal(retry_at(f, 4, 2 * w - 499, ids), 2);
+    assert_int_equal(keys_in(f, SL_KS_DEDUP_BUCKET), 2);
     /* The floors survive a restart. */
     sl_store_close(f->store);
     fx_open(f);
-    assert_int_equal(f->fsm.bucket_floor, 1);
+    assert_int_equal(f->fsm.bucket_floor, 0);
     assert_int_equal(f->fsm.legacy_floor, UINT64_MAX);
-    assert_int_equal(retry_at(f, 4, 2 * w + 1, ids), 2);
-    assert_int_equal(retry_at(f, 5, 4 * w, ids), 3);
-    assert_int_equal(f->fsm.bucket_floor, 3);
-    assert_int_equal(keys_in(f, SL_KS_DEDUP_BUCKET), 1);
+    /* The new record answers across a bucket boundary... */
+    assert_int_equal(retry_at(f, 5, 3 * w + 10, ids), 2);
+    /* ...and once the clock left its bucket a window behind, both buckets
+     * go with the entry, in one range deletion. */
+    assert_int_equal(retry_at(f, 6, 3 * w + 20, none), 3);
+    assert_int_equal(f->fsm.bucket_floor, 2);
+    assert_int_equal(keys_in(f, SL_KS_DEDUP_BUCKET), 0);
     assert_int_equal(keys_in(f, SL_KS_RANGE_START), 0);
+    assert_int_equal(retry_at(f, 7, 3 * w + 30, ids), 4);
+}
+
+/* A range deletion goes with the txn's other writes, after them, and its
+ * reads do not see it; it must start where no keys are. */
+static void test_txn_delete_range(void **state)
+{
+    struct fx *f = *state;
+    struct sl_key k, lo, hi;
+    struct sl_txn *t = sl_txn_begin(f->store);
+    for (uint64_t i = 0; i < 10; i++) {
+        sl_key_init(&k, SL_KS_DEDUP_BUCKET);
+        sl_key_u64(&k, i);
+        sl_txn_put(t, k.buf, k.len, "v", 1);
+    }
+    assert_int_equal(sl_txn_commit(t), SL_OK);
+    sl_txn_free(t);
+    t = sl_txn_begin(f->store);
+    sl_key_init(&lo, SL_KS_DEDUP_BUCKET);
+    sl_key_init(&hi, SL_KS_DEDUP_BUCKET);
+    sl_key_u64(&hi, 5);
+    assert_int_equal(sl_txn_delete_range(t, lo.buf, lo.len, hi.buf, hi.len), SL_EINVAL);
+    sl_key_init(&lo, SL_KS_RANGE_START);
+    assert_int_equal(sl_txn_delete_range(t, lo.buf, lo.len, hi.buf, hi.len), SL_OK);
+    sl_key_init(&k, SL_KS_DEDUP_BUCKET);
+    sl_key_u64(&k, 2);
+    sl_txn_put(t, k.buf, k.len, "w", 1);
+    sl_key_init(&k, SL_KS_DEDUP_BUCKET);
+    sl_key_u64(&k, 7);
+    sl_txn_put(t, k.buf, k.len, "w", 1);
+    void *v;
+    size_t vlen;
+    sl_key_init(&k, SL_KS_DEDUP_BUCKET);
+    sl_key_u64(&k, 1);
+    assert_int_equal(sl_txn_get(t, k.buf, k.len, &v, &vlen), SL_OK);
+    free(v);
+    assert_int_equal(sl_txn_commit(t), SL_OK);
+    sl_txn_free(t);
+    assert_int_equal(sl_store_get(f->store, k.buf, k.len, &v, &vlen), SL_ENOTFOUND);
+    assert_int_equal(keys_in(f, SL_KS_DEDUP_BUCKET), 5);
+    sl_key_init(&k, SL_KS_DEDUP_BUCKET);
+    sl_key_u64(&k, 7);
+    assert_int_equal(sl_store_get(f->store, k.buf, k.len, &v, &vlen), SL_OK);
+    assert_memory_equal(v, "w", 1);
+    free(v);
 }
 
 /* A state written by version 2 (an id under its own key, an expiry index,
@@ -384,6 +433,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_malformed_entry_is_a_noop, setup, teardown),
         cmocka_unit_test_setup_teardown(test_request_id_dedup_and_window, setup, teardown),
         cmocka_unit_test_setup_teardown(test_version_2_request_ids, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_txn_delete_range, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_command, setup, teardown),
         cmocka_unit_test_setup_teardown(test_snapshot_restore, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stub_restore, setup, teardown),
