@@ -298,6 +298,7 @@ static void test_version_2_request_ids(void **state)
     sl_key_u8(&k, 'm');
     sl_txn_put(t, k.buf, k.len, meta, sizeof meta);
     assert_int_equal(sl_txn_commit(t), SL_OK);
+    sl_txn_free(t);
     sl_store_close(f->store);
     fx_open(f);
     assert_int_equal(f->fsm.legacy_floor, 1000);
