@@ -16,9 +16,9 @@
  * (src/sns/keys.h; 0x4A-0x4F its delivery and signing key). */
 enum {
     SL_KS_META = 0x00,    /* FSM metadata: applied index, fsm clock */
-    SL_KS_DEDUP = 0x01,   /* request id -> first result (version 2) */
-    SL_KS_DEDUP_EXP = 0x02, /* expiry time, request id -> "" (version 2) */
-    /* Holds no keys: range deletions start here (sl_store_delete_range). */
+    SL_KS_DEDUP = 0x01,   /* request id -> first result (meta version 2) */
+    SL_KS_DEDUP_EXP = 0x02, /* expiry time, request id -> "" (meta version 2) */
+    /* Holds no keys: range deletions start here (sl_txn_delete_range). */
     SL_KS_RANGE_START = 0x03,
     SL_KS_DEDUP_BUCKET = 0x04, /* window bucket, request id -> first result */
     SL_KS_PING = 0x10,    /* the ping service */
